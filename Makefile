@@ -10,7 +10,7 @@ CC := gcc
 endif
 
 BUILD := build$(if $(SANITIZE),-san)
-PKGS := libturbojpeg libpng libwebp expat libarchive libxxhash zlib openblas
+PKGS := libturbojpeg libjpeg libpng libwebp expat libarchive libxxhash zlib openblas
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
