@@ -80,15 +80,25 @@ bench: setup
 	@BUILD=$(BUILD) bash bench/run.sh
 
 # libFuzzer targets (clang), each seeded from the test fixtures:
-# `make fuzz` builds them; `bash fuzz/run.sh SECONDS` runs each.
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined
+# `make fuzz` builds them into build-fuzz/; `bash fuzz/run.sh SECONDS` runs each.
+FUZZ_DIR := build-fuzz
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Isrc $(PKG_CFLAGS) -fno-omit-frame-pointer
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/libtrainset-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_DIR)/libtrainset-fuzz.a
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_DIR)/libtrainset-fuzz.a $(PKG_LIBS) -lpthread -lm
+
 fuzz: setup
-	@mkdir -p build-fuzz
-	@for f in $(FUZZ_SRC); do \
-	  n=$$(basename $$f .c); \
-	  echo "clang $$n"; \
-	  clang $(FUZZ_CFLAGS) -o build-fuzz/$$n $$f $(LIB_SRC) $(PKG_LIBS) -lpthread -lm || exit 1; \
-	done
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 
 install: $(BIN) $(LIB_SO) $(LIB_A)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/trainset
@@ -101,4 +111,4 @@ install: $(BIN) $(LIB_SO) $(LIB_A)
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(FUZZ_DIR)/obj/*/*/*.d)
