@@ -97,6 +97,56 @@ ts_status ts_image_encode(ts_ctx *ctx, const ts_image *img, const ts_encode_opts
 /* Encode and write atomically. */
 ts_status ts_image_save(ts_ctx *ctx, const char *path, const ts_image *img, const ts_encode_opts *opts);
 
+/* ---- views, copies, orientation ------------------------------------------ */
+
+/* A view of the rectangle (x, y, w, h) of `src`, sharing its pixels (no copy,
+ * nothing to free). TS_ERR_INVALID when the rectangle is empty or leaves
+ * the image. Thread-safe. */
+ts_status ts_image_crop(ts_ctx *ctx, const ts_image *src, int x, int y, int w, int h, ts_image *view);
+/* An owned copy of a view with a tight stride (free with ts_image_free). */
+ts_status ts_image_copy(ts_ctx *ctx, const ts_image *src, ts_image *out);
+/* Copy the pixels of `src` into the view `dst` of the same size, channels and
+ * type (rows may have any stride). */
+ts_status ts_image_copy_into(ts_ctx *ctx, const ts_image *src, const ts_image *dst);
+/* An owned copy of `src` turned as EXIF orientation 1..8 says (1 as is,
+ * 2 mirror, 3 rotate 180, 4 flip, 5 transpose, 6 rotate 90 clockwise,
+ * 7 transverse, 8 rotate 90 counter-clockwise), so the result is upright.
+ * Any pixel type and channel count. */
+ts_status ts_image_orient(ts_ctx *ctx, const ts_image *src, int orientation, ts_image *out);
+
+/* ---- resize ---------------------------------------------------------------- */
+
+typedef enum {
+    TS_INTERP_NEAREST = 0, /* cv2.INTER_NEAREST: source pixel floor(x * sw / dw) */
+    TS_INTERP_BILINEAR,    /* cv2.INTER_LINEAR: pixel-centre aligned, 11-bit weights, no antialias */
+    TS_INTERP_AREA         /* cv2.INTER_AREA: exact pixel-area average when shrinking (antialiased);
+                              bilinear-like when enlarging */
+} ts_interp;
+
+/* Resize `src` into the view `dst` (its w, h and stride set; same channels,
+ * any count; TS_PIX_U8 only). Results follow cv2.resize with the same
+ * interpolation to within rounding (mean absolute difference well under
+ * one grey level). Separable, with weights computed once per call; uses a
+ * small scratch allocation. Thread-safe. */
+ts_status ts_image_resize_into(ts_ctx *ctx, const ts_image *src, const ts_image *dst, ts_interp interp);
+/* Same into a new owned w x h image. */
+ts_status ts_image_resize(ts_ctx *ctx, const ts_image *src, int w, int h, ts_interp interp, ts_image *out);
+
+/* ---- colour ---------------------------------------------------------------- */
+
+/* Convert between channel layouts 1 (gray), 2 (gray+alpha), 3 (RGB) and
+ * 4 (RGBA) of TS_PIX_U8 or TS_PIX_U16 pixels into the view `dst` (same w, h,
+ * type; its own c). Colour to gray uses BT.601 weights as cv2.COLOR_RGB2GRAY
+ * (0.299 R + 0.587 G + 0.114 B, rounded); alpha is dropped without
+ * compositing and added as opaque. Thread-safe. */
+ts_status ts_image_convert_into(ts_ctx *ctx, const ts_image *src, const ts_image *dst);
+/* Same into a new owned image with `channels` channels. */
+ts_status ts_image_convert(ts_ctx *ctx, const ts_image *src, int channels, ts_image *out);
+/* HWC TS_PIX_U8 to planar CHW float: dst[(k * h + y) * w + x] =
+ * (src(x, y, k) / 255 - mean[k]) / std[k]. `mean` and `std` hold src->c
+ * values each, or are NULL for 0 and 1. `dst` holds c*h*w floats. */
+ts_status ts_image_to_chw_f32(ts_ctx *ctx, const ts_image *src, const float *mean, const float *std, float *dst);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,263 @@
+/* Resize of U8 HWC images, any channel count: nearest, bilinear and area,
+ * following cv2.resize's sampling grids and weights so results match it.
+ * Separable: weights are computed once per call, then one horizontal pass
+ * per source row (cached) and one vertical blend per output row. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image_internal.h"
+
+/* ---- nearest ------------------------------------------------------------------ */
+
+#define NEAREST_ROW(C)                                                                                        \
+    for (int x = 0; x < dw; x++) memcpy(d + (size_t)x * (C), s + xofs[x], (C));
+
+static void resize_nearest(const ts_image *src, const ts_image *dst, const size_t *xofs) {
+    int c = src->c, dw = dst->w;
+    /* cv2: source index floor(d * src / dst), in double, clamped. */
+    double fy = 1.0 / ((double)dst->h / src->h);
+    for (int y = 0; y < dst->h; y++) {
+        int sy = (int)floor(y * fy);
+        if (sy > src->h - 1) sy = src->h - 1;
+        const uint8_t *s = ts_image_row(src, sy);
+        uint8_t *d = ts_image_row(dst, y);
+        switch (c) {
+        case 1: NEAREST_ROW(1) break;
+        case 3: NEAREST_ROW(3) break;
+        case 4: NEAREST_ROW(4) break;
+        default: NEAREST_ROW(c) break;
+        }
+    }
+}
+
+static void nearest_tab(int sn, int dn, int c, size_t *ofs) {
+    double f = 1.0 / ((double)dn / sn);
+    for (int d = 0; d < dn; d++) {
+        int s = (int)floor(d * f);
+        ofs[d] = (size_t)(s < sn - 1 ? s : sn - 1) * (size_t)c;
+    }
+}
+
+/* ---- bilinear ----------------------------------------------------------------- */
+
+/* Two source taps and 11-bit weights per output index, as cv2 computes them:
+ * pixel-centre aligned, or (area_mode, cv2's INTER_AREA when enlarging)
+ * with the source cell boundaries. Taps are clamped at the edges. */
+static void linear_tab(int sn, int dn, int area_mode, int c, int *i0, int *i1, int16_t *w) {
+    double scale = (double)sn / dn, inv = (double)dn / sn;
+    for (int d = 0; d < dn; d++) {
+        int s;
+        float f;
+        if (!area_mode) {
+            f = (float)((d + 0.5) * scale - 0.5);
+            s = (int)floorf(f);
+            f -= (float)s;
+        } else {
+            s = (int)floor(d * scale);
+            f = (float)((d + 1) - (s + 1) * inv);
+            f = f <= 0 ? 0.f : f - floorf(f);
+        }
+        if (s < 0) f = 0, s = 0;
+        if (s >= sn - 1) f = 0, s = sn - 1;
+        i0[d] = s * c;
+        i1[d] = (s + 1 < sn ? s + 1 : s) * c;
+        w[2 * d] = (int16_t)lrintf((1.f - f) * 2048);
+        w[2 * d + 1] = (int16_t)lrintf(f * 2048);
+    }
+}
+
+#define HLIN_ROW(C)                                                                                           \
+    for (int x = 0; x < dw; x++) {                                                                           \
+        const uint8_t *p0 = s + i0[x], *p1 = s + i1[x];                                                      \
+        int a0 = w[2 * x], a1 = w[2 * x + 1];                                                                \
+        for (int k = 0; k < (C); k++) d[x * (C) + k] = p0[k] * a0 + p1[k] * a1;                              \
+    }
+
+static void hlin(const uint8_t *s, int32_t *d, int dw, int c, const int *i0, const int *i1, const int16_t *w) {
+    switch (c) {
+    case 1: HLIN_ROW(1) break;
+    case 3: HLIN_ROW(3) break;
+    case 4: HLIN_ROW(4) break;
+    default: HLIN_ROW(c) break;
+    }
+}
+
+static ts_status resize_linear(ts_ctx *ctx, const ts_image *src, const ts_image *dst, int area_mode) {
+    int c = src->c, dw = dst->w, dh = dst->h;
+    size_t n = (size_t)dw * (size_t)c;
+    int *xi = ts_alloc_array(ctx, 2 * (size_t)dw + 2 * (size_t)dh, sizeof *xi);
+    int16_t *wt = ts_alloc_array(ctx, 2 * (size_t)dw + 2 * (size_t)dh, sizeof *wt);
+    int32_t *rows = ts_alloc_array(ctx, 2 * n, sizeof *rows);
+    if (!xi || !wt || !rows) {
+        free(xi), free(wt), free(rows);
+        return TS_ERR_NOMEM;
+    }
+    int *yi = xi + 2 * dw;
+    int16_t *yw = wt + 2 * dw;
+    linear_tab(src->w, dw, area_mode, c, xi, xi + dw, wt);
+    linear_tab(src->h, dh, area_mode, 1, yi, yi + dh, yw);
+    /* Two cached horizontal passes; output rows walk down the source, so
+     * each source row is filtered once. */
+    int32_t *buf[2] = {rows, rows + n};
+    int tag[2] = {-1, -1};
+    for (int y = 0; y < dh; y++) {
+        int want[2] = {yi[y], yi[dh + y]};
+        int32_t *r[2];
+        for (int k = 0; k < 2; k++) {
+            int slot = tag[0] == want[k] ? 0 : tag[1] == want[k] ? 1 : -1;
+            if (slot < 0) {
+                slot = tag[0] == want[1 - k] ? 1 : 0; /* keep the other wanted row */
+                hlin(ts_image_row(src, want[k]), buf[slot], dw, c, xi, xi + dw, wt);
+                tag[slot] = want[k];
+            }
+            r[k] = buf[slot];
+        }
+        int b0 = yw[2 * y], b1 = yw[2 * y + 1];
+        const int32_t *r0 = r[0], *r1 = r[1];
+        uint8_t *d = ts_image_row(dst, y);
+        for (size_t i = 0; i < n; i++) d[i] = (uint8_t)((r0[i] * b0 + r1[i] * b1 + (1 << 21)) >> 22);
+    }
+    free(xi), free(wt), free(rows);
+    return TS_OK;
+}
+
+/* ---- area --------------------------------------------------------------------- */
+
+/* cv2's computeResizeAreaTab: output cell d covers source [d*scale,
+ * (d+1)*scale); each source pixel weighs by its overlap. The taps of one
+ * cell are contiguous: first[d] .. first[d] + count[d] - 1, at most `k`. */
+static void area_tab(int sn, int dn, int k, int *first, int *count, float *w) {
+    double scale = (double)sn / dn;
+    for (int d = 0; d < dn; d++) {
+        double fs1 = d * scale, fs2 = fs1 + scale;
+        double cell = scale < sn - fs1 ? scale : sn - fs1;
+        int s1 = (int)ceil(fs1), s2 = (int)floor(fs2);
+        if (s2 > sn - 1) s2 = sn - 1;
+        if (s1 > s2) s1 = s2;
+        int t = 0;
+        float *wd = w + (size_t)d * (size_t)k;
+        first[d] = s1;
+        if (s1 - fs1 > 1e-3) {
+            first[d] = s1 - 1;
+            wd[t++] = (float)((s1 - fs1) / cell);
+        }
+        for (int s = s1; s < s2; s++) wd[t++] = (float)(1.0 / cell);
+        if (fs2 - s2 > 1e-3) {
+            double part = fs2 - s2 < 1 ? fs2 - s2 : 1;
+            wd[t++] = (float)((part < cell ? part : cell) / cell);
+        }
+        count[d] = t;
+    }
+}
+
+#define HAREA_ROW(C)                                                                                          \
+    for (int x = 0; x < dw; x++) {                                                                           \
+        const uint8_t *p = s + (size_t)first[x] * (C);                                                       \
+        const float *wx = w + (size_t)x * (size_t)k;                                                         \
+        float acc[(C) > 0 ? (C) : 1];                                                                        \
+        for (int ch = 0; ch < (C); ch++) acc[ch] = 0;                                                        \
+        for (int t = 0; t < count[x]; t++, p += (C))                                                         \
+            for (int ch = 0; ch < (C); ch++) acc[ch] += p[ch] * wx[t];                                       \
+        for (int ch = 0; ch < (C); ch++) d[x * (C) + ch] = acc[ch];                                          \
+    }
+
+static void harea(const uint8_t *s, float *d, int dw, int c, int k, const int *first, const int *count,
+                  const float *w) {
+    switch (c) {
+    case 1: HAREA_ROW(1) break;
+    case 3: HAREA_ROW(3) break;
+    case 4: HAREA_ROW(4) break;
+    default:
+        for (int x = 0; x < dw; x++) {
+            const uint8_t *p = s + (size_t)first[x] * (size_t)c;
+            const float *wx = w + (size_t)x * (size_t)k;
+            float *o = d + (size_t)x * (size_t)c;
+            for (int ch = 0; ch < c; ch++) o[ch] = 0;
+            for (int t = 0; t < count[x]; t++, p += c)
+                for (int ch = 0; ch < c; ch++) o[ch] += p[ch] * wx[t];
+        }
+        break;
+    }
+}
+
+static ts_status resize_area(ts_ctx *ctx, const ts_image *src, const ts_image *dst) {
+    int c = src->c, dw = dst->w, dh = dst->h;
+    int kx = (int)ceil((double)src->w / dw) + 1, ky = (int)ceil((double)src->h / dh) + 1;
+    size_t n = (size_t)dw * (size_t)c;
+    int *ix = ts_alloc_array(ctx, 2 * ((size_t)dw + (size_t)dh), sizeof *ix);
+    float *wx = ts_alloc_array(ctx, (size_t)dw * (size_t)kx + (size_t)dh * (size_t)ky, sizeof *wx);
+    float *rows = ts_alloc_array(ctx, 2 * n, sizeof *rows);
+    if (!ix || !wx || !rows) {
+        free(ix), free(wx), free(rows);
+        return TS_ERR_NOMEM;
+    }
+    int *iy = ix + 2 * dw;
+    float *wy = wx + (size_t)dw * (size_t)kx;
+    area_tab(src->w, dw, kx, ix, ix + dw, wx);
+    area_tab(src->h, dh, ky, iy, iy + dh, wy);
+    float *hrow = rows, *acc = rows + n;
+    int cached = -1; /* the source row in hrow: a cell's last row is often the next one's first */
+    for (int y = 0; y < dh; y++) {
+        const float *wyy = wy + (size_t)y * (size_t)ky;
+        for (int t = 0; t < iy[dh + y]; t++) {
+            int sy = iy[y] + t;
+            if (sy != cached) {
+                harea(ts_image_row(src, sy), hrow, dw, c, kx, ix, ix + dw, wx);
+                cached = sy;
+            }
+            float b = wyy[t];
+            if (t == 0)
+                for (size_t i = 0; i < n; i++) acc[i] = hrow[i] * b;
+            else
+                for (size_t i = 0; i < n; i++) acc[i] += hrow[i] * b;
+        }
+        uint8_t *d = ts_image_row(dst, y);
+        for (size_t i = 0; i < n; i++) {
+            float v = acc[i] + 0.5f;
+            d[i] = (uint8_t)(v >= 255.f ? 255 : v <= 0.f ? 0 : (int)v);
+        }
+    }
+    free(ix), free(wx), free(rows);
+    return TS_OK;
+}
+
+/* ---- entry points --------------------------------------------------------------- */
+
+ts_status ts_image_resize_into(ts_ctx *ctx, const ts_image *src, const ts_image *dst, ts_interp interp) {
+    if (!src->data || !dst->data || src->w <= 0 || src->h <= 0 || dst->w <= 0 || dst->h <= 0)
+        return ts_error(ctx, TS_ERR_INVALID, "resize: empty image");
+    if (src->type != TS_PIX_U8 || dst->type != TS_PIX_U8)
+        return ts_error(ctx, TS_ERR_UNSUPPORTED, "resize: only 8-bit pixels");
+    if (src->c != dst->c || src->c <= 0)
+        return ts_error(ctx, TS_ERR_INVALID, "resize: %d channels into %d", src->c, dst->c);
+    switch (interp) {
+    case TS_INTERP_NEAREST: {
+        size_t *xofs = ts_alloc_array(ctx, (size_t)dst->w, sizeof *xofs);
+        if (!xofs) return TS_ERR_NOMEM;
+        nearest_tab(src->w, dst->w, src->c, xofs);
+        resize_nearest(src, dst, xofs);
+        free(xofs);
+        return TS_OK;
+    }
+    case TS_INTERP_BILINEAR: return resize_linear(ctx, src, dst, 0);
+    case TS_INTERP_AREA:
+        /* cv2 averages areas only when neither side grows. */
+        if (dst->w <= src->w && dst->h <= src->h) return resize_area(ctx, src, dst);
+        return resize_linear(ctx, src, dst, 1);
+    }
+    return ts_error(ctx, TS_ERR_INVALID, "resize: unknown interpolation %d", (int)interp);
+}
+
+ts_status ts_image_resize(ts_ctx *ctx, const ts_image *src, int w, int h, ts_interp interp, ts_image *out) {
+    ts_image img;
+    ts_status s = ts_image_alloc(ctx, w, h, src->c, src->type, &img);
+    if (s != TS_OK) return s;
+    s = ts_image_resize_into(ctx, src, &img, interp);
+    if (s != TS_OK) {
+        ts_image_free(&img);
+        return s;
+    }
+    *out = img;
+    return TS_OK;
+}
