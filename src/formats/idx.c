@@ -114,7 +114,10 @@ static ts_status load_idx(ts_ctx *ctx, const char *path, idx_file *f, uint32_t m
     memset(f, 0, sizeof *f);
     ts_status s = read_gz(ctx, path, &f->bytes, &f->len);
     if (s == TS_OK) s = parse_idx(ctx, path, f, min_ndim, max_ndim);
-    if (s != TS_OK) idx_file_free(f);
+    if (s != TS_OK) {
+        idx_file_free(f);
+        memset(f, 0, sizeof *f);
+    }
     return s;
 }
 
