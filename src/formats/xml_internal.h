@@ -85,4 +85,8 @@ ts_status xml_put_escaped(ts_buf *buf, const char *s, int attr);
 ts_status xml_put_element(ts_buf *buf, int indent, const char *name, const char *text);
 ts_status xml_put_element_double(ts_buf *buf, int indent, const char *name, double v);
 
+/* 1 when the file's first element (after the declaration and comments,
+ * within the first 4 KiB) is <name>. For format detection; never fails. */
+int xml_sniff_root(const char *path, const char *name);
+
 #endif

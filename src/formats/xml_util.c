@@ -497,3 +497,34 @@ ts_status xml_put_element_double(ts_buf *buf, int indent, const char *name, doub
         return TS_ERR_NOMEM;
     return TS_OK;
 }
+
+/* ---- detection -------------------------------------------------------------------------- */
+
+int xml_sniff_root(const char *path, const char *name) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char head[4096];
+    size_t n = fread(head, 1, sizeof head - 1, f);
+    fclose(f);
+    head[n] = 0;
+    const char *p = head;
+    if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) p += 3;
+    for (;;) {
+        while (is_space(*p)) p++;
+        if (strncmp(p, "<?", 2) == 0) {
+            const char *e = strstr(p, "?>");
+            if (!e) return 0;
+            p = e + 2;
+        } else if (strncmp(p, "<!--", 4) == 0) {
+            const char *e = strstr(p, "-->");
+            if (!e) return 0;
+            p = e + 3;
+        } else {
+            break;
+        }
+    }
+    size_t len = strlen(name);
+    if (p[0] != '<' || strncmp(p + 1, name, len) != 0) return 0;
+    char c = p[1 + len];
+    return c == '>' || c == '/' || is_space(c);
+}
