@@ -60,10 +60,10 @@ $(LIB_SO): $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDFLAGS) $(LDLIBS_ALL)
 
 $(BIN): $(CLI_OBJ) $(LIB_A)
-	$(CC) -o $@ $(CLI_OBJ) $(LIB_A) $(LDFLAGS) $(LDLIBS_ALL)
+	$(CC) -o $@ $(CLI_OBJ) -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive $(LDFLAGS) $(LDLIBS_ALL)
 
 $(TEST_BIN): $(TEST_OBJ) $(LIB_A)
-	$(CC) -o $@ $(TEST_OBJ) $(LIB_A) $(LDFLAGS) $(LDLIBS_ALL)
+	$(CC) -o $@ $(TEST_OBJ) -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive $(LDFLAGS) $(LDLIBS_ALL)
 
 # The test command of the README: unit tests, CLI tests and the interop
 # suite, closing with one "N passed, N failed" line.
@@ -95,7 +95,7 @@ $(FUZZ_DIR)/libtrainset-fuzz.a: $(FUZZ_OBJ)
 	ar rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_DIR)/libtrainset-fuzz.a
-	clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_DIR)/libtrainset-fuzz.a $(PKG_LIBS) -lpthread -lm
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< -Wl,--whole-archive $(FUZZ_DIR)/libtrainset-fuzz.a -Wl,--no-whole-archive $(PKG_LIBS) -lpthread -lm
 
 fuzz: setup
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
