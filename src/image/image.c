@@ -14,8 +14,14 @@ size_t ts_pixel_size(ts_pixel_type type) {
     return 1;
 }
 
+ts_limits ts_image_limits(const ts_ctx *ctx) {
+    if (ctx) return ts_ctx_limits(ctx);
+    ts_limits lim = {(uint64_t)1 << 28, (uint64_t)1 << 36, 1u << 20}; /* the context's defaults */
+    return lim;
+}
+
 ts_status ts_image_check_size(ts_ctx *ctx, uint64_t w, uint64_t h, const char *what) {
-    ts_limits lim = ts_ctx_limits(ctx);
+    ts_limits lim = ts_image_limits(ctx);
     what = ts_image_label(what);
     if (w == 0 || h == 0)
         return ts_error(ctx, TS_ERR_INVALID, "%s: empty image (%llux%llu)", what, (unsigned long long)w,

@@ -8,6 +8,9 @@
 /* ts_image_probe with `label` (a file name, may be NULL) naming messages. */
 ts_status ts_image_probe_named(ts_ctx *ctx, const char *label, const void *data, size_t len, ts_image_header *out);
 
+/* The context's limits, or the defaults when ctx is NULL. */
+ts_limits ts_image_limits(const ts_ctx *ctx);
+
 /* `label` or a stand-in when NULL, for messages. */
 const char *ts_image_label(const char *label);
 

@@ -111,9 +111,17 @@ static int run_decode(decode_job *j) {
         return 1;
     }
     jpeg_start_decompress(ci);
-    /* The crop widens to iMCU boundaries; `shift` is where ours starts. */
-    JDIMENSION xoff = (JDIMENSION)r.x, width = (JDIMENSION)r.w;
-    if (r.x != 0 || (JDIMENSION)r.w != ci->output_width) jpeg_crop_scanline(ci, &xoff, &width);
+    /* libjpeg widens a crop to iMCU boundaries on the left but treats its
+     * right end as the image edge, so the chroma upsampler there lacks its
+     * neighbour and the last pixels differ from a full decode. Asking for
+     * one more iMCU on each side keeps our window exact; `shift` is where
+     * it starts in the decoded row. */
+    JDIMENSION imcu = (JDIMENSION)(ci->max_h_samp_factor * ci->min_DCT_scaled_size);
+    JDIMENSION x0 = (JDIMENSION)r.x > imcu ? (JDIMENSION)r.x - imcu : 0;
+    JDIMENSION x1 = (JDIMENSION)(r.x + r.w) + imcu;
+    if (x1 > ci->output_width) x1 = ci->output_width;
+    JDIMENSION xoff = x0, width = x1 - x0;
+    if (xoff != 0 || width != ci->output_width) jpeg_crop_scanline(ci, &xoff, &width);
     size_t shift = (size_t)(r.x - (int)xoff) * (size_t)ci->output_components;
     if (r.y > 0 && jpeg_skip_scanlines(ci, (JDIMENSION)r.y) != (JDIMENSION)r.y) {
         j->why = "fewer rows than the header says";

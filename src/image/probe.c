@@ -245,7 +245,7 @@ ts_status ts_image_probe(ts_ctx *ctx, const void *data, size_t len, ts_image_hea
 ts_status ts_image_probe_file(ts_ctx *ctx, const char *path, ts_image_header *out) {
     /* Most headers sit in the first few KiB; a JPEG with a large EXIF
      * thumbnail or ICC profile before its SOF needs more, so grow. */
-    uint64_t max_bytes = ts_ctx_limits(ctx).max_file_bytes;
+    uint64_t max_bytes = ts_image_limits(ctx).max_file_bytes;
     size_t want = 16384;
     for (;;) {
         uint8_t *data = NULL;

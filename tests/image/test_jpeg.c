@@ -1,0 +1,208 @@
+/* JPEG specifics on real photographs: DCT-scaled decode sizes and pixels,
+ * cropped decode against the full decode's crop, EXIF orientation (APP1
+ * blocks written here by hand) applied and reported. */
+#include "image_test_util.h"
+
+static ts_image decode(ts_ctx *ctx, const uint8_t *data, size_t len, const ts_decode_opts *o, ts_decode_info *info) {
+    ts_image img = {0};
+    CHECK_OK(ctx, ts_image_decode(ctx, "test.jpg", data, len, o, &img, info));
+    return img;
+}
+
+TEST(image_jpeg_scaled_decode_sizes) {
+    ts_ctx *ctx = ts_test_ctx();
+    size_t len;
+    uint8_t *data = itu_read_shared("photos/full/chelsea_cat.jpg", &len); /* 451x300 */
+    if (!CHECK(data)) return;
+    static const int want[4][3] = {{1, 451, 300}, {2, 226, 150}, {4, 113, 75}, {8, 57, 38}};
+    for (int i = 0; i < 4; i++) {
+        ts_decode_opts o = ts_decode_opts_default();
+        o.scale_denom = want[i][0];
+        ts_decode_info info;
+        ts_image img = decode(ctx, data, len, &o, &info);
+        CHECK_EQ_INT(img.w, want[i][1]);
+        CHECK_EQ_INT(img.h, want[i][2]);
+        CHECK_EQ_INT(img.c, 3);
+        CHECK_EQ_INT(info.header.width, 451); /* the file's own size */
+        ts_image_free(&img);
+    }
+    free(data);
+}
+
+TEST(image_jpeg_scaled_decode_pixels) {
+    /* On a 512x512 photo the DCT-scaled picture is the block average of the
+     * full one, up to the codec's rounding and chroma handling. */
+    ts_ctx *ctx = ts_test_ctx();
+    size_t len;
+    uint8_t *data = itu_read_shared("photos/bench512/b06_chelsea_cat_center.jpg", &len);
+    if (!CHECK(data)) return;
+    ts_image full = decode(ctx, data, len, NULL, NULL);
+    for (int d = 2; d <= 8; d *= 2) {
+        ts_decode_opts o = ts_decode_opts_default();
+        o.scale_denom = d;
+        ts_image img = decode(ctx, data, len, &o, NULL), ref;
+        CHECK_EQ_INT(img.w, 512 / d);
+        CHECK_OK(ctx, ts_image_resize(ctx, &full, img.w, img.h, TS_INTERP_AREA, &ref));
+        double mad = itu_mad(&img, &ref);
+        if (!CHECK(mad < 1.5)) fprintf(stderr, "  scale 1/%d: mean diff %.3f\n", d, mad);
+        ts_image_free(&ref);
+        ts_image_free(&img);
+    }
+    ts_image_free(&full);
+    free(data);
+}
+
+/* Crops at unaligned offsets, at full and reduced scale, equal the same
+ * rectangle of the full decode at that scale, exactly. */
+static void check_crops(ts_ctx *ctx, const char *rel, int channels) {
+    size_t len;
+    uint8_t *data = itu_read_shared(rel, &len);
+    if (!CHECK(data)) return;
+    static const int scales[3] = {1, 2, 8};
+    for (int si = 0; si < 3; si++) {
+        ts_decode_opts o = ts_decode_opts_default();
+        o.scale_denom = scales[si];
+        o.channels = channels;
+        ts_image full = decode(ctx, data, len, &o, NULL);
+        int rects[5][4] = {{0, 0, full.w, full.h},
+                           {16 / scales[si], 16 / scales[si], full.w / 2, full.h / 3},
+                           {full.w / 3 + 1, full.h / 4 + 3, full.w / 3, full.h / 2},
+                           {full.w - 7, full.h - 5, 7, 5},
+                           {5, 0, 1, full.h}};
+        for (int r = 0; r < 5; r++) {
+            o.crop_x = rects[r][0], o.crop_y = rects[r][1], o.crop_w = rects[r][2], o.crop_h = rects[r][3];
+            ts_decode_info info;
+            ts_image img = decode(ctx, data, len, &o, &info), view;
+            CHECK_EQ_INT(info.crop_x, o.crop_x);
+            CHECK_EQ_INT(info.crop_y, o.crop_y);
+            CHECK_OK(ctx, ts_image_crop(ctx, &full, o.crop_x, o.crop_y, o.crop_w, o.crop_h, &view));
+            long d = itu_maxdiff(&img, &view);
+            if (!CHECK(d == 0))
+                fprintf(stderr, "  %s 1/%d crop %d: max diff %ld mad %.4f\n", rel, scales[si], r, d, itu_mad(&img, &view));
+            ts_image_free(&img);
+        }
+        o.crop_x = full.w - 3, o.crop_y = 0, o.crop_w = 4, o.crop_h = 1;
+        ts_image img;
+        CHECK_FAILS(ctx, ts_image_decode(ctx, "test.jpg", data, len, &o, &img, NULL), "does not fit");
+        ts_image_free(&full);
+    }
+    free(data);
+}
+
+TEST(image_jpeg_crop_equals_full_crop) {
+    ts_ctx *ctx = ts_test_ctx();
+    check_crops(ctx, "photos/full/chelsea_cat.jpg", 0);            /* baseline 4:2:0 */
+    check_crops(ctx, "photos/bench512/b02_astronaut_center.jpg", 4); /* RGBA out */
+    check_crops(ctx, "photos/full/camera_man.jpg", 0);             /* gray */
+    check_crops(ctx, "photos/full/dogs_window.jpg", 1);            /* progressive, to gray */
+}
+
+TEST(image_orient_all_eight) {
+    /* 3x2 image 1..6; each orientation's upright result written out. */
+    static const uint8_t want[8][6] = {{1, 2, 3, 4, 5, 6}, {3, 2, 1, 6, 5, 4}, {6, 5, 4, 3, 2, 1}, {4, 5, 6, 1, 2, 3},
+                                       {1, 4, 2, 5, 3, 6}, {4, 1, 5, 2, 6, 3}, {6, 3, 5, 2, 4, 1}, {3, 6, 2, 5, 1, 4}};
+    ts_ctx *ctx = ts_test_ctx();
+    ts_image src;
+    CHECK_OK(ctx, ts_image_alloc(ctx, 3, 2, 1, TS_PIX_U8, &src));
+    for (int i = 0; i < 6; i++) ((uint8_t *)src.data)[i] = (uint8_t)(i + 1);
+    for (int o = 1; o <= 8; o++) {
+        ts_image out;
+        CHECK_OK(ctx, ts_image_orient(ctx, &src, o, &out));
+        CHECK_EQ_INT(out.w, o >= 5 ? 2 : 3);
+        CHECK_EQ_INT(out.h, o >= 5 ? 3 : 2);
+        int same = 1;
+        for (int y = 0; y < out.h; y++)
+            for (int x = 0; x < out.w; x++) same &= itu_px(&out, x, y, 0) == want[o - 1][y * out.w + x];
+        if (!CHECK(same)) fprintf(stderr, "  orientation %d\n", o);
+        ts_image_free(&out);
+    }
+    ts_image out;
+    CHECK_FAILS(ctx, ts_image_orient(ctx, &src, 9, &out), "orientation 9");
+    ts_image_free(&src);
+    /* 16-bit, 3 channels, and a view with padding in its stride */
+    ts_image big;
+    CHECK_OK(ctx, ts_image_alloc(ctx, 70, 90, 3, TS_PIX_U16, &big));
+    for (int y = 0; y < 90; y++)
+        for (int i = 0; i < 210; i++) ((uint16_t *)ts_image_row(&big, y))[i] = (uint16_t)(y * 1000 + i);
+    ts_image view, r6, back;
+    CHECK_OK(ctx, ts_image_crop(ctx, &big, 3, 4, 60, 80, &view));
+    CHECK_OK(ctx, ts_image_orient(ctx, &view, 6, &r6));
+    CHECK_OK(ctx, ts_image_orient(ctx, &r6, 8, &back)); /* 90 clockwise then 90 counter-clockwise */
+    ts_image viewcopy;
+    CHECK_OK(ctx, ts_image_copy(ctx, &view, &viewcopy));
+    CHECK_EQ_INT(itu_maxdiff(&viewcopy, &back), 0);
+    /* rotate 90 clockwise: top-left of the result is the bottom-left of the source */
+    CHECK_EQ_INT(((uint16_t *)ts_image_row(&r6, 0))[1], ((uint16_t *)ts_image_row(&view, 79))[1]);
+    ts_image_free(&viewcopy);
+    ts_image_free(&r6);
+    ts_image_free(&back);
+    ts_image_free(&big);
+}
+
+TEST(image_jpeg_exif_orientation) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_image src = itu_pattern(48, 32, 3);
+    ts_encode_opts eo = {TS_CODEC_JPEG, 95, 0};
+    uint8_t *jpeg;
+    size_t len;
+    CHECK_OK(ctx, ts_image_encode(ctx, &src, &eo, &jpeg, &len));
+    ts_image plain = decode(ctx, jpeg, len, NULL, NULL);
+    for (int o = 1; o <= 8; o++) {
+        itu_bytes b = itu_jpeg_with_exif(jpeg, len, o, o % 2);
+        ts_image_header h;
+        CHECK_OK(ctx, ts_image_probe(ctx, b.data, b.len, &h));
+        CHECK_EQ_INT(h.orientation, o);
+        CHECK_EQ_INT(h.width, 48);
+        int ow, oh;
+        ts_image_header_oriented_size(&h, &ow, &oh);
+        CHECK_EQ_INT(ow, o >= 5 ? 32 : 48);
+        ts_decode_info info;
+        ts_image img = decode(ctx, b.data, b.len, NULL, &info), ref;
+        CHECK_EQ_INT(info.header.orientation, o);
+        CHECK_EQ_INT(info.orientation_applied, o != 1);
+        CHECK_EQ_INT(img.w, ow);
+        CHECK_OK(ctx, ts_image_orient(ctx, &plain, o, &ref));
+        CHECK_EQ_INT(itu_maxdiff(&img, &ref), 0);
+        /* a crop is taken in the upright picture */
+        ts_decode_opts opt = ts_decode_opts_default();
+        opt.crop_x = 5, opt.crop_y = 9, opt.crop_w = 17, opt.crop_h = 11;
+        ts_image crop = decode(ctx, b.data, b.len, &opt, NULL), view;
+        CHECK_OK(ctx, ts_image_crop(ctx, &ref, 5, 9, 17, 11, &view));
+        CHECK_EQ_INT(itu_maxdiff(&crop, &view), 0);
+        ts_image_free(&crop);
+        /* not applied: stored pixels, orientation still reported */
+        opt = ts_decode_opts_default();
+        opt.apply_orientation = 0;
+        ts_image raw = decode(ctx, b.data, b.len, &opt, &info);
+        CHECK_EQ_INT(info.orientation_applied, 0);
+        CHECK_EQ_INT(info.header.orientation, o);
+        CHECK_EQ_INT(itu_maxdiff(&raw, &plain), 0);
+        ts_image_free(&raw);
+        ts_image_free(&ref);
+        ts_image_free(&img);
+        free(b.data);
+    }
+    /* malformed EXIF blocks read as orientation 1 */
+    itu_bytes b = itu_jpeg_with_exif(jpeg, len, 9, 0);
+    ts_image_header h;
+    CHECK_OK(ctx, ts_image_probe(ctx, b.data, b.len, &h));
+    CHECK_EQ_INT(h.orientation, 1);
+    b.data[2 + 4 + 6 + 2] = 43; /* TIFF magic */
+    b.data[12] = b.data[13] = 'I';
+    CHECK_OK(ctx, ts_image_probe(ctx, b.data, b.len, &h));
+    CHECK_EQ_INT(h.orientation, 1);
+    free(b.data);
+    ts_image_free(&plain);
+    ts_image_free(&src);
+    free(jpeg);
+}
+
+TEST(image_jpeg_matches_photos_metadata) {
+    /* The photos' own EXIF (hubble_deep_field: orientation 1, Photoshop). */
+    ts_ctx *ctx = ts_test_ctx();
+    ts_image_header h;
+    CHECK_OK(ctx, ts_image_probe_file(ctx, ts_test_shared("photos/full/hubble_deep_field.jpg"), &h));
+    CHECK_EQ_INT(h.width, 1000);
+    CHECK_EQ_INT(h.height, 872);
+    CHECK_EQ_INT(h.orientation, 1);
+}
