@@ -75,6 +75,24 @@ static void put_attr_value(writer *w, const ts_attr *a) {
 
 /* "attributes": {...} from plain attributes (and flag bits), then the
  * "coco:" extras as members of their own. */
+/* Members the writer emits itself: an extra of that name stays inside
+ * "attributes" so the record keeps one member per name. */
+static int reserved_key(const char *k) {
+    static const char *const keys[] = {"id", "image_id", "category_id", "segmentation", "area", "bbox", "iscrowd",
+                                       "keypoints", "num_keypoints", "score", "attributes", "annotator", "track_id",
+                                       "frame", "z_order", "caption", "file_name", "width", "height", "license",
+                                       "split", "group_id", "source", "name", "supercategory", "skeleton",
+                                       "parent_id", "segments_info", NULL};
+    for (const char *const *p = keys; *p; p++)
+        if (strcmp(*p, k) == 0) return 1;
+    return 0;
+}
+
+static int is_extra(const char *key) {
+    size_t plen = strlen(COCO_EXTRA);
+    return strncmp(key, COCO_EXTRA, plen) == 0 && !reserved_key(key + plen);
+}
+
 static void put_attrs(writer *w, const ts_attr *attrs, uint32_t n, uint32_t flags) {
     int any = 0;
     static const struct {
@@ -90,7 +108,7 @@ static void put_attrs(writer *w, const ts_attr *attrs, uint32_t n, uint32_t flag
     }
     size_t plen = strlen(COCO_EXTRA);
     for (uint32_t i = 0; i < n; i++) {
-        if (strncmp(attrs[i].key, COCO_EXTRA, plen) == 0) continue;
+        if (is_extra(attrs[i].key)) continue;
         put(w, any ? "," : ",\"attributes\":{");
         put_str(w, attrs[i].key);
         put(w, ":");
@@ -99,7 +117,7 @@ static void put_attrs(writer *w, const ts_attr *attrs, uint32_t n, uint32_t flag
     }
     if (any) put(w, "}");
     for (uint32_t i = 0; i < n; i++) {
-        if (strncmp(attrs[i].key, COCO_EXTRA, plen) != 0) continue;
+        if (!is_extra(attrs[i].key)) continue;
         put_key(w, attrs[i].key + plen);
         put_attr_value(w, &attrs[i]);
     }
