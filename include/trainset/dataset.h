@@ -229,6 +229,10 @@ const char *ts_dataset_intern(ts_ctx *ctx, ts_dataset *ds, const char *s);
 ts_status ts_dataset_copy_image(ts_ctx *ctx, ts_dataset *dst, const ts_dataset *src, size_t src_index,
                                 int64_t new_id, size_t *index);
 
+/* A new dataset holding the images whose keep[i] is non-zero (in order,
+ * ids kept), their annotations, every category and the metadata. */
+ts_status ts_dataset_select(ts_ctx *ctx, const ts_dataset *ds, const uint8_t *keep, ts_dataset **out);
+
 /* Check references: annotations on missing images or categories, images
  * with invalid sizes, non-finite or negative boxes. Returns the first
  * problem as an error (or warnings and counts in lenient mode). */
