@@ -45,10 +45,11 @@ static plan choose_plan(size_t na, size_t nb, int self, int radius) {
         double masks = binom_sum(s, r);
         if (masks > MAX_MASKS) continue;
         double buckets = ldexp(1.0, s);
+        double used = buckets * -expm1(-(double)na / buckets); /* expected non-empty */
         double cand = masks * (double)na * (double)nb / buckets;
         if (self) cand /= 2;
-        /* a bucket visit costs about as much as a few comparisons */
-        double cost = (double)m * (masks * buckets * 0.5 + (double)(na + nb) * 2 + cand);
+        /* a bucket visit (a likely cache miss) costs a few comparisons */
+        double cost = (double)m * (masks * used * 3 + buckets + (double)(na + nb) * 2 + cand);
         if (cost < best_cost) {
             best_cost = cost;
             best.brute = 0;
@@ -124,12 +125,15 @@ typedef struct {
     uint32_t *off; /* 2^bits + 1 bucket starts */
     uint64_t *h;   /* hashes in bucket order */
     uint32_t *idx; /* their indices, ascending within a bucket */
+    uint32_t *used; /* the non-empty buckets, ascending */
+    size_t n_used;
 } table;
 
 static void table_free(table *t) {
     free(t->off);
     free(t->h);
     free(t->idx);
+    free(t->used);
     memset(t, 0, sizeof *t);
 }
 
@@ -153,6 +157,16 @@ static ts_status table_build(ts_ctx *ctx, const uint64_t *hs, size_t n, chunk c,
     }
     memmove(t->off + 1, t->off, nb * sizeof *t->off);
     t->off[0] = 0;
+    /* visiting only non-empty buckets matters when n is below 2^bits */
+    size_t used = 0;
+    for (size_t k = 0; k < nb; k++) used += t->off[k + 1] > t->off[k];
+    t->used = ts_alloc_array(ctx, used ? used : 1, sizeof *t->used);
+    if (!t->used) {
+        table_free(t);
+        return TS_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < nb; k++)
+        if (t->off[k + 1] > t->off[k]) t->used[t->n_used++] = (uint32_t)k;
     return TS_OK;
 }
 
@@ -223,18 +237,19 @@ static void compare_buckets(const join_job *j, sink *s, uint32_t ka, uint32_t kb
 static void join_masks(void *user, size_t begin, size_t end, int worker) {
     const join_job *j = user;
     sink *s = &j->sinks[worker];
-    uint32_t nbuckets = 1u << j->pl->ch[j->chunk_index].bits;
+    const uint32_t *used = j->ta->used;
+    size_t n_used = j->ta->n_used;
     for (size_t mi = begin; mi < end; mi++) {
         uint32_t mask = j->masks[mi];
         if (j->self && mask == 0) {
-            for (uint32_t k = 0; k < nbuckets; k++) compare_buckets(j, s, k, k, 1);
+            for (size_t u = 0; u < n_used; u++) compare_buckets(j, s, used[u], used[u], 1);
         } else if (j->self) {
             /* each unordered bucket pair once: the one whose top mask bit is clear */
             uint32_t top = 1u << (31 - __builtin_clz(mask));
-            for (uint32_t k = 0; k < nbuckets; k++)
-                if (!(k & top)) compare_buckets(j, s, k, k ^ mask, 0);
+            for (size_t u = 0; u < n_used; u++)
+                if (!(used[u] & top)) compare_buckets(j, s, used[u], used[u] ^ mask, 0);
         } else {
-            for (uint32_t k = 0; k < nbuckets; k++) compare_buckets(j, s, k, k ^ mask, 0);
+            for (size_t u = 0; u < n_used; u++) compare_buckets(j, s, used[u], used[u] ^ mask, 0);
         }
     }
 }
