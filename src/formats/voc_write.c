@@ -202,7 +202,7 @@ static ts_status put_object(voc_writer *w, ann_slot *slots, size_t n, size_t i, 
     ts_status s = ts_buf_printf(b, "%*s<%s>\n", indent, "", tag);
     if (s == TS_OK) s = xml_put_element(b, indent + 2, "name", name);
     if (s == TS_OK && !depth) {
-        s = xml_put_element(b, indent + 2, "pose", pose ? pose : "Unspecified");
+        if (pose) s = xml_put_element(b, indent + 2, "pose", pose);
         if (s == TS_OK) s = xml_put_element(b, indent + 2, "truncated", a->flags & TS_ANN_TRUNCATED ? "1" : "0");
         if (s == TS_OK) s = xml_put_element(b, indent + 2, "difficult", a->flags & TS_ANN_DIFFICULT ? "1" : "0");
         if (s == TS_OK) s = xml_put_element(b, indent + 2, "occluded", a->flags & TS_ANN_OCCLUDED ? "1" : "0");
