@@ -76,14 +76,16 @@ ts_status ts_pool_create(ts_ctx *ctx, int threads, ts_pool **out) {
         }
         for (int i = 1; i < threads; i++) {
             worker_arg *arg = malloc(sizeof *arg);
+            if (arg) {
+                arg->pool = pool;
+                arg->index = i;
+            }
             if (!arg || pthread_create(&pool->workers[i - 1], NULL, worker_main, arg) != 0) {
                 free(arg);
                 pool->threads = i;
                 ts_pool_destroy(pool);
                 return ts_error(ctx, TS_ERR_NOMEM, "cannot start worker thread %d", i);
             }
-            arg->pool = pool;
-            arg->index = i;
         }
     }
     *out = pool;
