@@ -87,8 +87,8 @@ finding *audit_finding(ts_audit *audit, const char *check, ts_severity severity,
     if (ts_grow(NULL, (void **)&audit->findings, &audit->cap_findings, audit->n_findings + 1,
                 sizeof *audit->findings) != TS_OK)
         return NULL;
-    finding *f = &audit->findings[audit->n_findings];
-    memset(f, 0, sizeof *f);
+    finding *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
     ts_buf msg = {0};
     va_list ap;
     va_start(ap, fmt);
@@ -100,9 +100,10 @@ finding *audit_finding(ts_audit *audit, const char *check, ts_severity severity,
     if (s != TS_OK || !f->check || !f->message) {
         free(f->check);
         free(f->message);
+        free(f);
         return NULL;
     }
-    audit->n_findings++;
+    audit->findings[audit->n_findings++] = f;
     return f;
 }
 
@@ -124,12 +125,13 @@ static void finding_free(finding *f) {
     free(f->message);
     free(f->images);
     free(f->annotations);
+    free(f);
 }
 
 void audit_discard_empty(ts_audit *audit) {
     size_t w = 0;
     for (size_t i = 0; i < audit->n_findings; i++) {
-        if (audit->findings[i].count == 0) finding_free(&audit->findings[i]);
+        if (audit->findings[i]->count == 0) finding_free(audit->findings[i]);
         else audit->findings[w++] = audit->findings[i];
     }
     audit->n_findings = w;
@@ -164,7 +166,7 @@ const char *audit_category_name(const ts_dataset *ds, int64_t category_id) {
 }
 
 static int by_rank(const void *a, const void *b) {
-    const finding *x = a, *y = b;
+    const finding *x = *(finding *const *)a, *y = *(finding *const *)b;
     if (x->severity != y->severity) return x->severity > y->severity ? -1 : 1;
     if (x->count != y->count) return x->count > y->count ? -1 : 1;
     return strcmp(x->check, y->check);
@@ -223,7 +225,7 @@ ts_status ts_audit_run(ts_ctx *ctx, const ts_dataset *ds, const ts_audit_opts *o
 
 void ts_audit_destroy(ts_audit *audit) {
     if (!audit) return;
-    for (size_t i = 0; i < audit->n_findings; i++) finding_free(&audit->findings[i]);
+    for (size_t i = 0; i < audit->n_findings; i++) finding_free(audit->findings[i]);
     free(audit->findings);
     if (audit->images)
         for (size_t i = 0; i < audit->n_images; i++) free(audit->images[i].error);
@@ -240,7 +242,7 @@ void ts_audit_destroy(ts_audit *audit) {
 size_t ts_audit_finding_count(const ts_audit *audit) { return audit->n_findings; }
 
 void ts_audit_finding(const ts_audit *audit, size_t index, ts_finding *out) {
-    const finding *f = &audit->findings[index];
+    const finding *f = audit->findings[index];
     out->check = f->check;
     out->severity = f->severity;
     out->count = f->count;
@@ -256,7 +258,7 @@ const char *ts_audit_stats_json(const ts_audit *audit) { return audit->stats_jso
 ts_status ts_audit_to_json(const ts_audit *audit, ts_buf *out) {
     ts_status s = ts_buf_puts(out, "{\"findings\": [");
     for (size_t i = 0; s == TS_OK && i < audit->n_findings; i++) {
-        const finding *f = &audit->findings[i];
+        const finding *f = audit->findings[i];
         s = ts_buf_printf(out, "%s\n  {\"check\": \"%s\", \"severity\": \"%s\", \"count\": %llu, \"images\": [",
                           i ? "," : "", f->check, ts_severity_name(f->severity), (unsigned long long)f->count);
         for (size_t k = 0; s == TS_OK && k < f->n_images; k++) {

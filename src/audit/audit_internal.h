@@ -32,7 +32,7 @@ typedef struct {
 struct ts_audit {
     const ts_dataset *ds;
     ts_audit_opts opts;
-    finding *findings;
+    finding **findings; /* each allocated alone: pointers stay valid */
     size_t n_findings, cap_findings;
     image_record *images; /* per image, NULL when pixels were not checked */
     size_t n_images;

@@ -98,10 +98,10 @@ static ts_dataset *problem_dataset(ts_ctx *ctx, const char *dir) {
     add_box(ctx, ds, 16, 5, 1, 5, 5, 10, 10);
     add_box(ctx, ds, 17, 6, 1, 5, 5, 10, 10);
     add_box(ctx, ds, 18, 3, 9, 5, 5, 10, 10);       /* dangling category */
-    double bow[] = {0, 0, 10, 10, 10, 0, 0, 10};    /* self-intersecting */
-    uint32_t ring = 8;
+    double star[] = {5, 0, 8, 10, 0, 4, 10, 4, 2, 10}; /* pentagram: edges cross */
+    uint32_t ring = 10;
     ts_annotation p = ts_annotation_empty();
-    p.id = 19, p.image_id = 5, p.category_id = 2, p.kind = TS_ANN_POLYGON, p.coords = bow, p.ring_sizes = &ring,
+    p.id = 19, p.image_id = 5, p.category_id = 2, p.kind = TS_ANN_POLYGON, p.coords = star, p.ring_sizes = &ring,
     p.n_rings = 1;
     ts_dataset_add_annotation(ctx, ds, &p, NULL);
     return ds;
@@ -115,6 +115,12 @@ TEST(audit_finds_each_planted_problem) {
     o.min_samples = 2;
     CHECK_OK(ctx, ts_audit_run(ctx, ds, &o, &audit));
     ts_finding f;
+    for (size_t i = 0; getenv("TS_VERBOSE") && i < ts_audit_finding_count(audit); i++) {
+        ts_audit_finding(audit, i, &f);
+        fprintf(stderr, "%s %llu images:", f.check, (unsigned long long)f.count);
+        for (size_t k = 0; k < f.n_images; k++) fprintf(stderr, " %lld", (long long)f.images[k]);
+        fprintf(stderr, " | %s\n", f.message);
+    }
     CHECK(find(audit, "image-unreadable", &f) && f.n_images == 1 && f.images[0] == 6);
     CHECK(find(audit, "image-size-mismatch", &f) && f.n_images == 1 && f.images[0] == 4);
     CHECK(find(audit, "box-out-of-bounds", &f) && f.n_annotations == 1 && f.annotations[0] == 13);
