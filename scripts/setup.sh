@@ -7,15 +7,12 @@ packages=(
   gcc make pkg-config clang libclang-rt-14-dev
   libturbojpeg0-dev libpng-dev libwebp-dev libexpat1-dev libarchive-dev
   libxxhash-dev libopenblas-dev zlib1g-dev libjpeg62-turbo-dev
-  python3-numpy dataset-fashion-mnist
+  python3-numpy dataset-fashion-mnist chromium
 )
 # Peers for the benchmarks and the binding tests (python3-opencv,
 # python3-torch, python3-torchvision) are large: only `make bench` asks.
 if [ "${TS_SETUP_PEERS:-0}" = 1 ]; then
   packages+=(python3-opencv python3-torch python3-torchvision time python3-pil)
-fi
-if [ "${TS_SETUP_BROWSER:-0}" = 1 ]; then
-  packages+=(chromium)
 fi
 
 missing=()

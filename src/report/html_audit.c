@@ -50,7 +50,7 @@ ts_status ts_report_thumbnail_uri(ts_ctx *ctx, const ts_dataset *ds, size_t inde
     if (img.type != TS_PIX_U8) s = ts_error(ctx, TS_ERR_UNSUPPORTED, "thumbnails need 8-bit pixels");
     if (s == TS_OK) s = ts_image_convert(ctx, &img, img.c >= 3 ? 3 : 1, &rgb);
     double scale = img.w >= img.h ? (double)max_side / img.w : (double)max_side / img.h;
-    if (scale > 1) scale = 1;
+    if (scale > 1) scale = scale > 2 ? scale / 2 : 1; /* tiny images shown at half the thumbnail size */
     int tw = (int)lround(img.w * scale), th = (int)lround(img.h * scale);
     if (tw < 1) tw = 1;
     if (th < 1) th = 1;
@@ -145,10 +145,11 @@ static ts_status class_chart(page *pg, const ts_jvalue *stats) {
 static ts_status histogram(page *pg, const ts_jvalue *stats, const char *key, const char *title, const char *const *labels) {
     const ts_jvalue *h = ts_json_get(ts_json_get(stats, key), "counts");
     if (!h || h->type != TS_JARRAY) return TS_OK;
-    double v[16] = {0};
+    double v[16] = {0}, total = 0;
     const char *series[1] = {title};
     size_t n = h->u.arr.count < 16 ? h->u.arr.count : 16;
-    for (size_t i = 0; i < n; i++) v[i] = h->u.arr.items[i].u.num.value;
+    for (size_t i = 0; i < n; i++) total += v[i] = h->u.arr.items[i].u.num.value;
+    if (total == 0) return TS_OK; /* e.g. no boxes in a classification set */
     ts_status s = ts_buf_puts(pg->out, "<div class=\"chart\">");
     if (s == TS_OK) s = svg_grouped_bars(pg->out, title, labels, n, series, 1, v);
     return s == TS_OK ? ts_buf_puts(pg->out, "</div>") : s;

@@ -28,7 +28,7 @@ ts_status svg_grouped_bars(ts_buf *out, const char *title, const char *const *gr
     for (size_t i = 0; i < n_groups * n_series; i++)
         if (values[i] > maxv) maxv = values[i];
     if (maxv <= 0) maxv = 1;
-    int bar = n_series > 1 ? 10 : 16, gap = 8, left = 50, top = 30, plot_h = 160;
+    int bar = n_series > 1 ? 10 : 16, gap = 8, left = 50, top = 36, plot_h = 160;
     int group_w = bar * (int)n_series + gap;
     int width = left + group_w * (int)n_groups + 20, height = top + plot_h + 90;
     if (width < 320) width = 320;
@@ -58,8 +58,10 @@ ts_status svg_grouped_bars(ts_buf *out, const char *title, const char *const *gr
         if (s == TS_OK) s = ts_buf_puts(out, "</text>");
     }
     for (size_t k = 0; k < n_series && n_series > 1 && s == TS_OK; k++) {
-        s = ts_buf_printf(out, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">",
-                          width - 110, top + 14 * (int)k, palette[k % 10], width - 96, top + 9 + 14 * (int)k);
+        /* legend in a row above the plot, clear of the bars */
+        int lx = left + 60 * (int)k;
+        s = ts_buf_printf(out, "<rect x=\"%d\" y=\"18\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%d\" y=\"27\">",
+                          lx, palette[k % 10], lx + 13);
         if (s == TS_OK) s = html_escape(out, series_names[k]);
         if (s == TS_OK) s = ts_buf_puts(out, "</text>");
     }
