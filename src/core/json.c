@@ -153,13 +153,18 @@ static ts_status unexpected(ts_json_reader *r, const char *what, int c) {
 /* Bytes that end a plain run inside a string: quote, backslash, controls. */
 static unsigned char string_stop[256];
 static unsigned char high_byte[256];
+static unsigned char number_char[256];
 
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
+static void fill_skip_class(void);
+
 static void fill_tables(void) {
+    fill_skip_class();
     for (int c = 0; c < 256; c++) {
         string_stop[c] = (unsigned char)(c < 0x20 || c == '"' || c == '\\');
         high_byte[c] = (unsigned char)(c >= 0x80);
+        number_char[c] = (unsigned char)((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E');
     }
 }
 
@@ -429,12 +434,20 @@ static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
  * everything else goes to strtod, which rounds correctly. */
 static ts_status read_number(ts_json_reader *r) {
     size_t n = 0;
-    for (;;) {
-        int c = peek(r);
-        if (!((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E')) break;
-        if (n == MAX_NUMBER_TEXT) return error_here(r, TS_ERR_PARSE, "number longer than %d characters", MAX_NUMBER_TEXT);
-        r->num[n++] = (char)c;
-        r->pos++;
+    const unsigned char *b = r->buf + r->pos;
+    size_t avail = r->len - r->pos;
+    while (n < avail && number_char[b[n]]) n++;
+    if ((n < avail || r->eof) && n <= MAX_NUMBER_TEXT) { /* the whole number is in the window */
+        memcpy(r->num, b, n);
+        r->pos += n;
+    } else {
+        for (n = 0;;) {
+            int c = peek(r);
+            if (c < 0 || !number_char[c]) break;
+            if (n == MAX_NUMBER_TEXT) return error_here(r, TS_ERR_PARSE, "number longer than %d characters", MAX_NUMBER_TEXT);
+            r->num[n++] = (char)c;
+            r->pos++;
+        }
     }
     r->num[n] = 0;
     r->num_len = n;
@@ -664,6 +677,80 @@ ts_status ts_json_skip(ts_json_reader *r) {
     }
     r->skipping = saved;
     return s;
+}
+
+/* Byte classes for the fast skip. */
+enum { SK_PLAIN = 0, SK_NEWLINE, SK_OPEN, SK_CLOSE, SK_QUOTE, SK_BAD };
+static unsigned char skip_class[256];
+
+static void fill_skip_class(void) {
+    for (int c = 0; c < 256; c++) skip_class[c] = SK_BAD;
+    const char *plain = "0123456789+-.eE,: \t\rtrufalsn";
+    for (const char *p = plain; *p; p++) skip_class[(unsigned char)*p] = SK_PLAIN;
+    skip_class['\n'] = SK_NEWLINE;
+    skip_class['['] = skip_class['{'] = SK_OPEN;
+    skip_class[']'] = skip_class['}'] = SK_CLOSE;
+    skip_class['"'] = SK_QUOTE;
+}
+
+ts_status ts_json_skip_fast(ts_json_reader *r) {
+    if (r->last == TS_JSON_KEY) {
+        ts_json_token tok;
+        ts_status s = ts_json_next(r, &tok);
+        if (s != TS_OK || (tok != TS_JSON_OBJECT_BEGIN && tok != TS_JSON_ARRAY_BEGIN)) return s;
+    } else if (r->last != TS_JSON_OBJECT_BEGIN && r->last != TS_JSON_ARRAY_BEGIN) {
+        return TS_OK;
+    }
+    int target = r->depth - 1;
+    for (;;) {
+        const unsigned char *b = r->buf;
+        size_t p = r->pos, end = r->len;
+        while (p < end) {
+            unsigned char c = b[p];
+            switch (skip_class[c]) {
+            case SK_PLAIN: p++; continue;
+            case SK_NEWLINE:
+                p++;
+                r->line++;
+                r->line_start = r->base + p;
+                continue;
+            case SK_OPEN:
+                if (r->depth == MAX_DEPTH) {
+                    r->pos = p;
+                    return error_here(r, TS_ERR_LIMIT, "nesting deeper than %d", MAX_DEPTH);
+                }
+                r->stack[r->depth++] = c;
+                p++;
+                continue;
+            case SK_CLOSE:
+                if (r->stack[r->depth - 1] != (c == '}' ? '{' : '[')) {
+                    r->pos = p;
+                    return unexpected(r, r->stack[r->depth - 1] == '{' ? "'}'" : "']'", c);
+                }
+                p++;
+                if (--r->depth == target) {
+                    r->pos = p;
+                    r->last = c == '}' ? TS_JSON_OBJECT_END : TS_JSON_ARRAY_END;
+                    after_value(r);
+                    return TS_OK;
+                }
+                continue;
+            case SK_QUOTE: {
+                r->pos = p;
+                ts_status s = read_string(r);
+                if (s != TS_OK) return s;
+                b = r->buf, p = r->pos, end = r->len; /* the window may have moved */
+                continue;
+            }
+            default: r->pos = p; return unexpected(r, "JSON text", c);
+            }
+        }
+        r->pos = p;
+        if (refill(r) < 0) {
+            if (r->io_error) return io_failure(r);
+            return error_here(r, TS_ERR_PARSE, "unexpected end of input inside %s", r->stack[r->depth - 1] == '{' ? "an object" : "a list");
+        }
+    }
 }
 
 /* A JSON string literal of n bytes (embedded NULs escaped). */

@@ -380,7 +380,7 @@ static ts_status read_rle(parser *p, seg_info *g) {
                 free(c);
             } else if (tok == TS_JSON_ARRAY_BEGIN) {
                 if (p->skip_geom) {
-                    if ((s = ts_json_skip(p->r)) != TS_OK) return s;
+                    if ((s = ts_json_skip_fast(p->r)) != TS_OK) return s;
                     continue;
                 }
                 for (;;) {
@@ -438,7 +438,7 @@ static ts_status read_segmentation(parser *p, seg_info *g) {
         if (tok != TS_JSON_ARRAY_BEGIN) return type_error(p, "a polygon (list of numbers)", tok, 1);
         g->has_poly = 1;
         if (p->skip_geom) {
-            if ((s = ts_json_skip(p->r)) != TS_OK) return s;
+            if ((s = ts_json_skip_fast(p->r)) != TS_OK) return s;
         } else if ((s = read_ring(p, 0, 2, "polygon")) != TS_OK || p->rec_bad) {
             return s;
         }
@@ -531,10 +531,13 @@ static ts_status add_pending(parser *p, size_t index) {
 
 static ts_status add_annotation(parser *p, ts_annotation *a) {
     size_t k, index;
-    if (!p->results && ts_dataset_find_annotation(p->ds, a->id, &k))
-        return bad_record(p, TS_ERR_INVALID, "duplicate annotation id %lld", (long long)a->id);
-    if (p->rec_bad) return TS_OK;
     ts_status s = ts_dataset_add_annotation(p->ctx, p->ds, a, &index);
+    if (s != TS_OK && !p->results && ts_dataset_find_annotation(p->ds, a->id, &k)) {
+        /* the model refuses duplicates; say where (one lookup less per record) */
+        ts_ctx_clear_error(p->ctx);
+        s = bad_record(p, TS_ERR_INVALID, "duplicate annotation id %lld", (long long)a->id);
+        if (s == TS_OK && record_skipped(p, &p->skipped_anns, "annotation")) return TS_OK;
+    }
     if (s != TS_OK) return s;
     if (!p->results && (!ts_dataset_find_image(p->ds, a->image_id, &k) ||
                         (a->category_id != TS_NO_ID && !ts_dataset_find_category(p->ds, a->category_id, &k))))
