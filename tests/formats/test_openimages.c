@@ -1,0 +1,352 @@
+/* Open Images reader, writer and subsets: Datumaro's v5/v6 fixtures with
+ * their box values and flags, the 11-field row, round trips, bad rows,
+ * class selection with near misses and the hierarchy. */
+#include <stdlib.h>
+
+#include "../test.h"
+#include "trainset/openimages.h"
+
+extern const ts_format ts_format_openimages;
+
+TEST(openimages_is_registered) { CHECK(ts_format_find("openimages") == &ts_format_openimages); }
+
+static const char *attr(const ts_attr *a, uint32_t n, const char *key) {
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(a[i].key, key) == 0) return a[i].value;
+    return NULL;
+}
+
+static int64_t cat_named(const ts_dataset *ds, const char *name) {
+    size_t i;
+    return ts_dataset_find_category_name(ds, name, &i) ? ts_dataset_category_id(ds, i) : -1;
+}
+
+/* Annotation k (insertion order) of the image whose file stem is `stem`. */
+static int ann_of(const ts_dataset *ds, const char *stem, size_t k, ts_annotation *out) {
+    for (size_t i = 0; i < ts_dataset_image_count(ds); i++) {
+        ts_image_entry e;
+        ts_dataset_image(ds, i, &e);
+        const char *b = ts_path_basename(e.path);
+        if (strncmp(b, stem, strlen(stem)) != 0 || b[strlen(stem)] != '.') continue;
+        const size_t *anns;
+        size_t n;
+        if (ts_dataset_image_annotations(NULL, ds, i, &anns, &n) != TS_OK || k >= n) return 0;
+        ts_dataset_annotation(ds, anns[k], out);
+        return 1;
+    }
+    return 0;
+}
+
+static void check_v6(const ts_dataset *ds) {
+    CHECK_EQ_INT(ts_dataset_image_count(ds), 4);
+    CHECK_EQ_INT(ts_dataset_annotation_count(ds), 6);
+    CHECK_EQ_INT(ts_dataset_category_count(ds), 5); /* /m/0../m/3 and the hierarchy root /m/x */
+    size_t i;
+    if (CHECK(ts_dataset_find_category_name(ds, "Generic label #1", &i))) {
+        ts_category c, p;
+        ts_dataset_category(ds, i, &c);
+        CHECK_STR(attr(c.attrs, c.n_attrs, "mid"), "/m/1");
+        CHECK_EQ_INT(c.parent_id, cat_named(ds, "Generic label #0"));
+        size_t pi;
+        if (CHECK(ts_dataset_find_category(ds, c.parent_id, &pi))) {
+            ts_dataset_category(ds, pi, &p);
+            CHECK_EQ_INT(p.parent_id, cat_named(ds, "/m/x"));
+        }
+    }
+    ts_annotation a;
+    /* b: 8x2 from images.meta; XMin 0.2 XMax 1 YMin 0.3 YMax 0.5; flags -1 */
+    if (CHECK(ann_of(ds, "b", 0, &a))) {
+        CHECK_EQ_INT(a.kind, TS_ANN_BOX);
+        CHECK_EQ_INT(a.category_id, cat_named(ds, "Generic label #0"));
+        CHECK_NEAR(a.bbox[0], 1.6, 1e-9);
+        CHECK_NEAR(a.bbox[1], 0.6, 1e-9);
+        CHECK_NEAR(a.bbox[2], 6.4, 1e-9);
+        CHECK_NEAR(a.bbox[3], 0.4, 1e-9);
+        CHECK_EQ_INT(a.flags & (TS_ANN_OCCLUDED | TS_ANN_GROUP_OF), 0);
+        CHECK_STR(attr(a.attrs, a.n_attrs, "IsOccluded"), "-1");
+        CHECK_STR(attr(a.attrs, a.n_attrs, "Source"), "xclick");
+    }
+    /* b also has a verified-absent label (Confidence 0) */
+    if (CHECK(ann_of(ds, "b", 1, &a))) {
+        CHECK_EQ_INT(a.kind, TS_ANN_LABEL);
+        CHECK(a.flags & TS_ANN_NEGATIVE);
+    }
+    /* c: 5x10 probed from its header; occluded, group-of, confidence 0.7 */
+    int found = 0;
+    for (size_t k = 0; k < 3; k++)
+        if (ann_of(ds, "c", k, &a) && a.kind == TS_ANN_BOX) {
+            found = 1;
+            CHECK_NEAR(a.bbox[0], 3.5, 1e-9);
+            CHECK_NEAR(a.bbox[1], 0, 1e-9);
+            CHECK_NEAR(a.bbox[2], 0.5, 1e-9);
+            CHECK_NEAR(a.bbox[3], 5, 1e-9);
+            CHECK_EQ_INT(a.flags & (TS_ANN_OCCLUDED | TS_ANN_GROUP_OF | TS_ANN_TRUNCATED),
+                         TS_ANN_OCCLUDED | TS_ANN_GROUP_OF);
+            CHECK_STR(attr(a.attrs, a.n_attrs, "Confidence"), "0.7");
+            CHECK_EQ_INT(a.category_id, cat_named(ds, "Generic label #3"));
+        }
+    CHECK(found);
+    if (CHECK(ann_of(ds, "a", 0, &a))) {
+        CHECK_EQ_INT(a.kind, TS_ANN_LABEL);
+        CHECK_EQ_INT(a.flags & TS_ANN_NEGATIVE, 0);
+    }
+    for (size_t k = 0; k < ts_dataset_image_count(ds); k++) {
+        ts_image_entry e;
+        ts_dataset_image(ds, k, &e);
+        if (strcmp(ts_path_basename(e.path), "d.png") == 0) {
+            CHECK_STR(e.split, "validation");
+            CHECK_EQ_INT(e.width, 5);
+            CHECK_EQ_INT(e.height, 1);
+        }
+    }
+}
+
+TEST(openimages_v6_short_row_is_an_error_naming_its_line) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_dataset *ds = NULL;
+    CHECK_FAILS(ctx, ts_dataset_read(ctx, ts_test_shared("interop/datumaro/open_images/v6"), NULL, NULL, &ds),
+                "image_ids_and_rotation.csv:5:");
+    CHECK(ds == NULL);
+    CHECK_FAILS(ctx, ts_dataset_read(ctx, ts_test_shared("interop/datumaro/open_images/v6"), NULL, NULL, &ds),
+                "expected 12 fields as in the header, found 11");
+}
+
+TEST(openimages_reads_v6_leniently_with_values) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_dataset *ds = NULL;
+    int before = ts_test_warnings;
+    ts_ctx_set_lenient(ctx, 1);
+    CHECK_OK(ctx, ts_dataset_read(ctx, ts_test_shared("interop/datumaro/open_images/v6"), NULL, NULL, &ds));
+    ts_ctx_set_lenient(ctx, 0);
+    CHECK(ts_test_warnings - before >= 2); /* the short row, the segmentation CSV */
+    if (ds) {
+        CHECK_STR(ts_dataset_meta(ds, "format"), "openimages");
+        check_v6(ds);
+    }
+    ts_dataset_destroy(ds);
+}
+
+TEST(openimages_reads_v5_headerless_descriptions) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_dataset *ds = NULL;
+    CHECK_OK(ctx, ts_dataset_read(ctx, ts_test_shared("interop/datumaro/open_images/v5"), NULL, NULL, &ds));
+    if (!ds) return;
+    CHECK_STR(ts_dataset_meta(ds, "format"), "openimages");
+    CHECK_EQ_INT(ts_dataset_image_count(ds), 2);
+    CHECK_EQ_INT(ts_dataset_annotation_count(ds), 0);
+    CHECK_EQ_INT(ts_dataset_category_count(ds), 2);
+    CHECK(cat_named(ds, "Generic label #1") > 0);
+    for (size_t k = 0; k < 2; k++) {
+        ts_image_entry e;
+        ts_dataset_image(ds, k, &e);
+        if (strcmp(e.path, "images/train/aa.jpg") == 0) {
+            CHECK_STR(e.split, "train");
+            CHECK_EQ_INT(e.width, 6);
+            CHECK_EQ_INT(e.height, 8);
+            CHECK_STR(attr(e.attrs, e.n_attrs, "Rotation"), "0");
+        } else {
+            CHECK_STR(e.path, "images/test/cc.jpg");
+            CHECK_STR(e.split, "test");
+        }
+    }
+    ts_dataset_destroy(ds);
+}
+
+TEST(openimages_round_trip_v6) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_dataset *ds = NULL, *back = NULL;
+    char *out = ts_path_join(ts_test_tmpdir(), "oi");
+    ts_ctx_set_lenient(ctx, 1);
+    CHECK_OK(ctx, ts_dataset_read(ctx, ts_test_shared("interop/datumaro/open_images/v6"), NULL, NULL, &ds));
+    ts_ctx_set_lenient(ctx, 0);
+    ts_write_opts wo = {0};
+    wo.copy_images = 1;
+    if (ds) CHECK_OK(ctx, ts_dataset_write(ctx, ds, out, "openimages", &wo));
+    if (ds) CHECK_OK(ctx, ts_dataset_read(ctx, out, NULL, NULL, &back));
+    if (back) {
+        CHECK_STR(ts_dataset_meta(back, "format"), "openimages");
+        check_v6(back);
+    }
+    ts_dataset_destroy(back);
+    ts_dataset_destroy(ds);
+    free(out);
+}
+
+/* ---- a synthetic set for bad rows and subsets ------------------------------------------- */
+
+static void put(ts_ctx *ctx, const char *dir, const char *name, const char *text) {
+    char *p = ts_path_join(dir, name);
+    CHECK_OK(ctx, ts_file_write_atomic(ctx, p, text, strlen(text)));
+    free(p);
+}
+
+static void png(ts_ctx *ctx, const char *dir, const char *name, int w, int h) {
+    ts_image img;
+    char *p = ts_path_join(dir, name);
+    CHECK_OK(ctx, ts_image_alloc(ctx, w, h, 3, TS_PIX_U8, &img));
+    char *d = ts_path_dirname(p);
+    CHECK_OK(ctx, ts_mkdirs(ctx, d));
+    CHECK_OK(ctx, ts_image_save(ctx, p, &img, NULL));
+    ts_image_free(&img);
+    free(d);
+    free(p);
+}
+
+static char *make_set(ts_ctx *ctx, const char *name, const char *bbox) {
+    char *dir = ts_path_join(ts_test_tmpdir(), name);
+    png(ctx, dir, "images/train/i1.png", 100, 50);
+    png(ctx, dir, "images/train/i2.png", 40, 40);
+    png(ctx, dir, "images/train/i3.png", 10, 20);
+    put(ctx, dir, "annotations/class-descriptions-boxable.csv",
+        "/m/w,Wine\n/m/wg,Wine glass\n/m/wr,Wine rack\n/m/cat,Cat\n/m/dog,Dog\n/m/ani,Animal\n/m/tab,\"Table, dining\"\n");
+    put(ctx, dir, "annotations/bbox_labels_600_hierarchy.json",
+        "{\"LabelName\": \"/m/0bl9f\", \"Subcategory\": [{\"LabelName\": \"/m/ani\", \"Subcategory\": "
+        "[{\"LabelName\": \"/m/cat\"}, {\"LabelName\": \"/m/dog\"}]}, {\"LabelName\": \"/m/wg\"}]}");
+    put(ctx, dir, "annotations/train-annotations-bbox.csv", bbox);
+    put(ctx, dir, "annotations/train-annotations-human-imagelabels-boxable.csv",
+        "ImageID,Source,LabelName,Confidence\ni3,verification,/m/dog,1\ni2,verification,/m/cat,0\n");
+    return dir;
+}
+
+static const char good_bbox[] =
+    "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside\r\n"
+    "i1,xclick,/m/cat,1,0.1,0.5,0.2,0.6,0,1,0,0,0\r\n"
+    "i1,xclick,/m/wg,1,0.5,0.75,0,1,0,0,0,1,0\r\n"
+    "i2,xclick,/m/dog,1,0,1,0,1,0,0,0,0,0\r\n";
+
+TEST(openimages_rejects_bad_rows_with_position) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_dataset *ds = NULL;
+    const char *head =
+        "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside\n";
+    struct {
+        const char *row, *needle;
+    } cases[] = {
+        {"i1,xclick,/m/cat,1,0.1,abc,0.2,0.6,0,0,0,0,0\n", "train-annotations-bbox.csv:2:24: expected a number for XMax"},
+        {"i1,xclick,/m/cat,1,nan,0.5,0.2,0.6,0,0,0,0,0\n", "expected a number for XMin"},
+        {"i1,xclick,/m/cat,1,0.1,1.5,0.2,0.6,0,0,0,0,0\n", "XMax 1.5 is outside [0, 1]"},
+        {"i1,xclick,/m/cat,1,0.6,0.5,0.2,0.6,0,0,0,0,0\n", "XMax is less than XMin"},
+        {"i1,xclick,/m/cat,1,0.1,0.5,0.2,0.6,0,0,2,0,0\n", "IsGroupOf: expected 0, 1 or -1"},
+        {"i1,xclick,/m/cat,1,0.1,0.5,0.2,0.6\n", "expected 13 fields"},
+        {"i1,xclick,/m/cat,1,\"0.1,0.5,0.2,0.6,0,0,0,0,0\n", "quoted field is never closed"},
+        {"../x,xclick,/m/cat,1,0.1,0.5,0.2,0.6,0,0,0,0,0\n", "not a plain name"},
+        {"nofile,xclick,/m/cat,1,0.1,0.5,0.2,0.6,0,0,0,0,0\n", "size of image images/train/nofile.jpg is unknown"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[16], text[512];
+        snprintf(name, sizeof name, "bad%zu", i);
+        snprintf(text, sizeof text, "%s%s", head, cases[i].row);
+        char *dir = make_set(ctx, name, text);
+        CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "openimages", NULL, &ds), cases[i].needle);
+        CHECK(ds == NULL);
+        free(dir);
+    }
+    /* lenient: the bad row is skipped with a warning, the rest kept */
+    char text[1024];
+    snprintf(text, sizeof text, "%s%s", good_bbox, "i1,xclick,/m/cat,1,0.1,abc,0.2,0.6,0,0,0,0,0\n");
+    char *dir = make_set(ctx, "lenient", text);
+    int before = ts_test_warnings;
+    ts_ctx_set_lenient(ctx, 1);
+    CHECK_OK(ctx, ts_dataset_read(ctx, dir, "openimages", NULL, &ds));
+    ts_ctx_set_lenient(ctx, 0);
+    CHECK(ts_test_warnings - before >= 1);
+    if (ds) CHECK_EQ_INT(ts_dataset_annotation_count(ds), 5);
+    ts_dataset_destroy(ds);
+    free(dir);
+}
+
+TEST(openimages_reads_crlf_quoted_names_and_values) {
+    ts_ctx *ctx = ts_test_ctx();
+    char *dir = make_set(ctx, "good", good_bbox);
+    ts_dataset *ds = NULL;
+    CHECK_OK(ctx, ts_dataset_read(ctx, dir, NULL, NULL, &ds));
+    if (ds) {
+        CHECK_EQ_INT(ts_dataset_image_count(ds), 3);
+        CHECK_EQ_INT(ts_dataset_annotation_count(ds), 5);
+        CHECK(cat_named(ds, "Table, dining") > 0);
+        ts_annotation a;
+        if (CHECK(ann_of(ds, "i1", 0, &a))) {
+            CHECK_NEAR(a.bbox[0], 10, 1e-9);
+            CHECK_NEAR(a.bbox[1], 10, 1e-9);
+            CHECK_NEAR(a.bbox[2], 40, 1e-9);
+            CHECK_NEAR(a.bbox[3], 20, 1e-9);
+            CHECK(a.flags & TS_ANN_TRUNCATED);
+        }
+        if (CHECK(ann_of(ds, "i1", 1, &a))) CHECK_STR(attr(a.attrs, a.n_attrs, "IsDepiction"), "1");
+    }
+    ts_dataset_destroy(ds);
+    free(dir);
+}
+
+TEST(openimages_subset_by_class_with_hierarchy_and_limit) {
+    ts_ctx *ctx = ts_test_ctx();
+    char *dir = make_set(ctx, "subset", good_bbox);
+    ts_dataset *ds = NULL;
+    const char *cat[] = {"cAT"};
+    ts_oi_subset_opts o = {cat, 1, 0, 0, 0};
+    CHECK_OK(ctx, ts_openimages_subset(ctx, dir, &o, &ds));
+    if (ds) {
+        /* i1 has a cat box; i2's cat label is a verified absence */
+        CHECK_EQ_INT(ts_dataset_image_count(ds), 1);
+        CHECK_EQ_INT(ts_dataset_annotation_count(ds), 2); /* cat and wine glass */
+        CHECK(cat_named(ds, "Wine glass") > 0);
+        CHECK(cat_named(ds, "Dog") < 0);
+    }
+    ts_dataset_destroy(ds);
+    ds = NULL;
+    o.only_matching = 1;
+    CHECK_OK(ctx, ts_openimages_subset(ctx, dir, &o, &ds));
+    if (ds) {
+        CHECK_EQ_INT(ts_dataset_annotation_count(ds), 1);
+        CHECK(cat_named(ds, "Wine glass") < 0);
+        size_t i;
+        if (CHECK(ts_dataset_find_category_name(ds, "Cat", &i))) {
+            ts_category c;
+            ts_dataset_category(ds, i, &c);
+            CHECK_EQ_INT(c.parent_id, cat_named(ds, "Animal")); /* ancestors kept */
+        }
+    }
+    ts_dataset_destroy(ds);
+    ds = NULL;
+    const char *animal[] = {"Animal"};
+    ts_oi_subset_opts h = {animal, 1, 1, 1, 0};
+    CHECK_OK(ctx, ts_openimages_subset(ctx, dir, &h, &ds));
+    if (ds) {
+        CHECK_EQ_INT(ts_dataset_image_count(ds), 3); /* cat box, dog box, dog label */
+        CHECK_EQ_INT(ts_dataset_annotation_count(ds), 4);
+    }
+    ts_dataset_destroy(ds);
+    ds = NULL;
+    h.limit = 1;
+    CHECK_OK(ctx, ts_openimages_subset(ctx, dir, &h, &ds));
+    if (ds) CHECK_EQ_INT(ts_dataset_image_count(ds), 1);
+    ts_dataset_destroy(ds);
+    ds = NULL;
+    h.hierarchy = 0;
+    h.limit = 0;
+    CHECK_OK(ctx, ts_openimages_subset(ctx, dir, &h, &ds));
+    if (ds) CHECK_EQ_INT(ts_dataset_image_count(ds), 0);
+    ts_dataset_destroy(ds);
+    free(dir);
+}
+
+TEST(openimages_subset_suggests_near_misses) {
+    ts_ctx *ctx = ts_test_ctx();
+    char *dir = make_set(ctx, "near", good_bbox);
+    ts_dataset *ds = NULL;
+    const char *wine[] = {"Wine"}, *wines[] = {"Wines"}, *win[] = {"Win"}, *glass[] = {"glass"}, *zebra[] = {"Zebra"};
+    ts_oi_subset_opts o = {wine, 1, 0, 0, 0};
+    CHECK_OK(ctx, ts_openimages_subset(ctx, dir, &o, &ds)); /* exact "Wine" exists */
+    ts_dataset_destroy(ds);
+    ds = NULL;
+    o.classes = wines;
+    CHECK_FAILS(ctx, ts_openimages_subset(ctx, dir, &o, &ds), "\"Wines\"; did you mean \"Wine\"?");
+    o.classes = win;
+    CHECK_FAILS(ctx, ts_openimages_subset(ctx, dir, &o, &ds), "did you mean \"Wine\", \"Wine rack\", \"Wine glass\"?");
+    o.classes = glass;
+    CHECK_FAILS(ctx, ts_openimages_subset(ctx, dir, &o, &ds), "no Open Images class is named \"glass\"; did you mean \"Wine glass\"");
+    o.classes = zebra;
+    CHECK_FAILS(ctx, ts_openimages_subset(ctx, dir, &o, &ds), "names are matched whole");
+    CHECK(ds == NULL);
+    free(dir);
+}
