@@ -71,8 +71,23 @@ const char *ts_coco_area_name(int a);
 /* The 12 summary lines' labels, as pycocotools prints them. */
 const char *ts_coco_stat_name(int i);
 
+/* COCO.loadRes picks one way of reading a whole results file from its
+ * first detection: with a non-empty "bbox", det area = w*h; otherwise (a
+ * "segmentation" only) det area = mask area. A dataset no longer tells
+ * whether a box was given or derived from the mask, so the caller says. */
+typedef enum {
+    TS_RESULTS_AUTO = 0, /* bbox when the first detection has a box */
+    TS_RESULTS_BBOX,
+    TS_RESULTS_SEGM
+} ts_results_branch;
+
+/* The branch of a COCO results file, from its first record only;
+ * TS_RESULTS_AUTO when the file is not a JSON list or is empty. */
+ts_status ts_coco_results_branch(ts_ctx *ctx, const char *path, ts_results_branch *out);
+
 typedef struct {
     ts_iou_type iou_type;
+    ts_results_branch branch;
 } ts_coco_opts;
 
 /* Per-category results (categories in ascending id order, as COCOeval). */

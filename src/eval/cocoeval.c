@@ -251,7 +251,7 @@ static void accumulate_cat(acc_job *job, size_t k, ev_scratch *scr) {
     cl->n_gt = npig[0];
     cl->n_dt = n;
     if (p0 == p1) return;
-    size_t bytes = n * (sizeof(scored) + sizeof(size_t) + 2 * sizeof(double));
+    size_t bytes = n * (sizeof(scored) + sizeof(size_t) + 2 * sizeof(double) + 2 * sizeof(uint16_t));
     uint8_t *mem = ev_scratch_get(scr, bytes ? bytes : 1);
     if (!mem) {
         job->failed = 1;
@@ -260,6 +260,7 @@ static void accumulate_cat(acc_job *job, size_t k, ev_scratch *scr) {
     scored *list = (scored *)mem;
     size_t *sel = (size_t *)(list + n);
     double *rc = (double *)(sel + n), *prc = rc + n;
+    uint16_t *tpl = (uint16_t *)(prc + n), *fpl = tpl + n;
     size_t c = 0;
     for (size_t p = p0; p < p1; p++) {
         const ev_pair *pr = &e->pairs[p];
@@ -276,29 +277,41 @@ static void accumulate_cat(acc_job *job, size_t k, ev_scratch *scr) {
     cl->n_matched = matched;
     cl->mean_iou = matched ? iou_sum / (double)matched : -1;
     for (int m = 0; m < M_; m++) {
-        size_t nd = 0;
+        size_t nsel = 0;
         for (size_t i = 0; i < n; i++)
-            if (e->d.rank[list[i].idx] < (uint32_t)max_dets[m]) sel[nd++] = list[i].idx;
+            if (e->d.rank[list[i].idx] < (uint32_t)max_dets[m]) sel[nsel++] = list[i].idx;
         for (int a = 0; a < A_; a++) {
             if (npig[a] == 0) continue;
             const uint16_t *tpb = job->pj->tp + (size_t)a * nd_all, *fpb = job->pj->fp + (size_t)a * nd_all;
+            /* Ignored detections repeat the previous (recall, precision)
+             * point, which changes neither the envelope nor the first point
+             * reaching a recall threshold, so they are left out. */
+            size_t nd = 0;
+            for (size_t i = 0; i < nsel; i++) {
+                uint16_t tb = tpb[sel[i]], fb = fpb[sel[i]];
+                if (tb | fb) tpl[nd] = tb, fpl[nd] = fb, nd++;
+            }
             double np_ = (double)npig[a];
             for (int t = 0; t < T_; t++) {
                 double tpc = 0, fpc = 0;
                 uint16_t bit = (uint16_t)(1u << t);
+                size_t k2 = 0;
                 for (size_t i = 0; i < nd; i++) {
-                    if (tpb[sel[i]] & bit) tpc += 1;
-                    if (fpb[sel[i]] & bit) fpc += 1;
-                    rc[i] = tpc / np_;
-                    prc[i] = tpc / (fpc + tpc + 2.220446049250313e-16);
+                    int tp = (tpl[i] & bit) != 0, fp = (fpl[i] & bit) != 0;
+                    if (!(tp | fp)) continue;
+                    tpc += tp;
+                    fpc += fp;
+                    rc[k2] = tpc / np_;
+                    prc[k2] = tpc / (fpc + tpc + 2.220446049250313e-16);
+                    k2++;
                 }
-                ev->recall[ridx(K, t, k, a, m)] = nd ? rc[nd - 1] : 0;
-                for (size_t i = nd; i-- > 1;)
+                ev->recall[ridx(K, t, k, a, m)] = k2 ? rc[k2 - 1] : 0;
+                for (size_t i = k2; i-- > 1;)
                     if (prc[i] > prc[i - 1]) prc[i - 1] = prc[i];
                 size_t i = 0;
                 for (int r = 0; r < R_; r++) {
-                    while (i < nd && rc[i] < rec_thrs[r]) i++;
-                    ev->precision[pidx(K, t, r, k, a, m)] = i < nd ? prc[i] : 0;
+                    while (i < k2 && rc[i] < rec_thrs[r]) i++;
+                    ev->precision[pidx(K, t, r, k, a, m)] = i < k2 ? prc[i] : 0;
                 }
             }
         }
@@ -418,7 +431,7 @@ ts_status ts_coco_evaluate(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *
     ts_status st = ts_pool_create(ctx, ts_ctx_threads(ctx), &pool);
     if (st != TS_OK) return st;
     ev_data e;
-    st = ev_load(ctx, gt, dt, type, pool, &e);
+    st = ev_load(ctx, gt, dt, type, opts ? opts->branch : TS_RESULTS_AUTO, pool, &e);
     if (st != TS_OK) {
         ts_pool_destroy(pool);
         return st;

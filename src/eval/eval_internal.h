@@ -44,8 +44,8 @@ typedef struct {
 } ev_data;
 
 /* Validate and prepare. `pool` runs the mask work. */
-ts_status ev_load(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *dt, ts_iou_type iou_type, ts_pool *pool,
-                  ev_data *out);
+ts_status ev_load(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *dt, ts_iou_type iou_type,
+                  ts_results_branch branch, ts_pool *pool, ev_data *out);
 void ev_free(ev_data *e);
 
 /* IoU of detection item di with GT item gi (bbox or segm; crowd rule). */

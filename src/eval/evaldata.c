@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "eval_internal.h"
+#include "trainset/json.h"
 
 void *ev_scratch_get(ev_scratch *s, size_t bytes) {
     if (bytes <= s->cap) return s->p;
@@ -291,8 +292,8 @@ static ts_status make_pairs(ts_ctx *ctx, ev_data *e) {
     return TS_OK;
 }
 
-ts_status ev_load(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *dt, ts_iou_type iou_type, ts_pool *pool,
-                  ev_data *out) {
+ts_status ev_load(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *dt, ts_iou_type iou_type,
+                  ts_results_branch branch, ts_pool *pool, ev_data *out) {
     ev_data e;
     memset(&e, 0, sizeof e);
     e.gt = gt;
@@ -342,8 +343,8 @@ ts_status ev_load(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *dt, ts_io
     }
     if (ng && (st = mask_pass(ctx, &e, &e.g, gt, need, pool, "ground truth")) != TS_OK) goto done;
     /* detections, with loadRes' branch chosen by the first detection */
-    int bbox_branch = 1;
-    if (ts_dataset_annotation_count(dt) > 0) {
+    int bbox_branch = branch != TS_RESULTS_SEGM;
+    if (branch == TS_RESULTS_AUTO && ts_dataset_annotation_count(dt) > 0) {
         ts_annotation first;
         ts_dataset_annotation(dt, 0, &first);
         bbox_branch = (first.flags & TS_ANN_HAS_BOX) != 0;
@@ -391,4 +392,40 @@ double ev_iou(const ev_data *e, size_t di, size_t gi) {
     if (e->iou_type == TS_IOU_SEGM)
         return ev_mask_iou(&e->d.mask[di], &e->g.mask[gi], &e->d.mbox[4 * di], &e->g.mbox[4 * gi], crowd);
     return ts_box_iou(&e->d.box[4 * di], &e->g.box[4 * gi], crowd);
+}
+
+ts_status ts_coco_results_branch(ts_ctx *ctx, const char *path, ts_results_branch *out) {
+    ts_json_reader *r;
+    ts_status st = ts_json_reader_open_file(ctx, path, &r);
+    if (st != TS_OK) return st;
+    ts_results_branch b = TS_RESULTS_AUTO;
+    ts_json_token tok;
+    int has_box = 0, has_segm = 0;
+    if ((st = ts_json_next(r, &tok)) != TS_OK || tok != TS_JSON_ARRAY_BEGIN) goto done;
+    if ((st = ts_json_next(r, &tok)) != TS_OK || tok != TS_JSON_OBJECT_BEGIN) goto done;
+    for (;;) {
+        if ((st = ts_json_next(r, &tok)) != TS_OK || tok != TS_JSON_KEY) break;
+        int is_box = strcmp(ts_json_text(r, NULL), "bbox") == 0;
+        int is_segm = strcmp(ts_json_text(r, NULL), "segmentation") == 0;
+        if ((st = ts_json_next(r, &tok)) != TS_OK) break;
+        if (is_box && tok == TS_JSON_ARRAY_BEGIN) { /* loadRes: 'bbox' in anns[0] and anns[0]['bbox'] != [] */
+            if ((st = ts_json_next(r, &tok)) != TS_OK) break;
+            if (tok != TS_JSON_ARRAY_END) has_box = 1;
+            if (tok != TS_JSON_ARRAY_END && (st = ts_json_skip(r)) != TS_OK) break;
+            if (tok != TS_JSON_ARRAY_END)
+                while ((st = ts_json_next(r, &tok)) == TS_OK && tok != TS_JSON_ARRAY_END)
+                    if ((st = ts_json_skip(r)) != TS_OK) break;
+            if (st != TS_OK) break;
+            continue;
+        }
+        if (is_box) has_box = 1;
+        if (is_segm) has_segm = 1;
+        if ((st = ts_json_skip(r)) != TS_OK) break;
+    }
+    if (st == TS_OK) b = has_box ? TS_RESULTS_BBOX : has_segm ? TS_RESULTS_SEGM : TS_RESULTS_AUTO;
+done:
+    ts_json_reader_destroy(r);
+    if (st != TS_OK) return st;
+    *out = b;
+    return TS_OK;
 }

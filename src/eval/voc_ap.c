@@ -56,7 +56,7 @@ ts_status ts_voc_evaluate(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *d
     ts_status st = ts_pool_create(ctx, 1, &pool);
     if (st != TS_OK) return st;
     ev_data e;
-    st = ev_load(ctx, gt, dt, TS_IOU_BBOX, pool, &e);
+    st = ev_load(ctx, gt, dt, TS_IOU_BBOX, TS_RESULTS_BBOX, pool, &e);
     ts_pool_destroy(pool);
     if (st != TS_OK) return st;
     size_t cap = e.d.n ? e.d.n : 1;
