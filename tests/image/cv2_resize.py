@@ -1,9 +1,9 @@
-"""Reference resizes for tests/image/test_resize.c: cv2.resize of one PNG
-to each requested size and interpolation, written as raw HWC bytes.
+"""Reference resizes for tests/image/test_resize.c: cv2.resize of PNG files
+to requested sizes and interpolations, written as raw HWC RGB(A) bytes.
 
-usage: cv2_resize.py IN.png OUTDIR WxH:nearest|linear|area ...
+usage: cv2_resize.py JOBS   (each line: IN.png OUT.raw WIDTH HEIGHT nearest|linear|area)
+One process for every job, since importing cv2 costs about a second.
 Exit status 3 when OpenCV is not installed (the test then skips)."""
-import os
 import sys
 
 try:
@@ -15,18 +15,21 @@ INTERP = {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "area": cv2.
 
 
 def main():
-    src = cv2.imread(sys.argv[1], cv2.IMREAD_UNCHANGED)
-    if src is None:
-        sys.exit("cannot read " + sys.argv[1])
     cv2.setNumThreads(1)
-    for i, spec in enumerate(sys.argv[3:]):
-        size, interp = spec.split(":")
-        w, h = (int(v) for v in size.split("x"))
-        out = cv2.resize(src, (w, h), interpolation=INTERP[interp])
-        if out.ndim == 3 and out.shape[2] >= 3:  # cv2 keeps BGR(A); we compare RGB(A)
-            out[..., :3] = out[..., 2::-1].copy()
-        with open(os.path.join(sys.argv[2], "%d.raw" % i), "wb") as f:
-            f.write(out.tobytes())
+    sources = {}
+    with open(sys.argv[1]) as jobs:
+        for line in jobs:
+            src_path, out_path, w, h, interp = line.split()
+            if src_path not in sources:
+                sources[src_path] = cv2.imread(src_path, cv2.IMREAD_UNCHANGED)
+            src = sources[src_path]
+            if src is None:
+                sys.exit("cannot read " + src_path)
+            out = cv2.resize(src, (int(w), int(h)), interpolation=INTERP[interp])
+            if out.ndim == 3 and out.shape[2] >= 3:  # cv2 keeps BGR(A); we compare RGB(A)
+                out[..., :3] = out[..., 2::-1].copy()
+            with open(out_path, "wb") as f:
+                f.write(out.tobytes())
 
 
 main()

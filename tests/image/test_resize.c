@@ -15,55 +15,74 @@ typedef struct {
     double max_mad; /* what we hold ourselves to, far under the 1-grey-level target */
 } resize_case;
 
-/* Decode `rel` (to `channels`), hand it to cv2 as PNG, and compare each case.
- * Returns 0 when OpenCV is missing (skipped). */
-static int compare_with_cv2(ts_ctx *ctx, const char *rel, int channels, const resize_case *cases, int n) {
+typedef struct {
+    const char *rel; /* a photo under ../shared */
+    int channels;    /* decode to */
+    const resize_case *cases;
+    int n;
     ts_image src;
-    ts_decode_opts o = ts_decode_opts_default();
-    o.channels = channels;
-    CHECK_OK(ctx, ts_image_load(ctx, ts_test_shared(rel), &o, &src, NULL));
-    if (channels == 4) /* give alpha some content */
-        for (int y = 0; y < src.h; y++)
-            for (int x = 0; x < src.w; x++) ((uint8_t *)ts_image_row(&src, y))[4 * x + 3] = (uint8_t)(x ^ y);
+} resize_source;
+
+/* Decode each source (alpha given content when asked for), hand them all to
+ * one cv2 run as PNG, and compare every case. Returns 0 when OpenCV is
+ * missing (skipped). */
+static int compare_with_cv2(ts_ctx *ctx, resize_source *srcs, int nsrc) {
     const char *dir = ts_test_tmpdir();
-    char *png = ts_path_join(dir, "src.png");
-    CHECK_OK(ctx, ts_image_save(ctx, png, &src, NULL));
+    ts_buf jobs = {0};
+    for (int s = 0; s < nsrc; s++) {
+        ts_image *src = &srcs[s].src;
+        ts_decode_opts o = ts_decode_opts_default();
+        o.channels = srcs[s].channels;
+        CHECK_OK(ctx, ts_image_load(ctx, ts_test_shared(srcs[s].rel), &o, src, NULL));
+        if (src->c == 4)
+            for (int y = 0; y < src->h; y++)
+                for (int x = 0; x < src->w; x++) ((uint8_t *)ts_image_row(src, y))[4 * x + 3] = (uint8_t)(x ^ y);
+        ts_buf png = {0};
+        ts_buf_printf(&png, "%s/src%d.png", dir, s);
+        CHECK_OK(ctx, ts_image_save(ctx, png.data, src, NULL));
+        for (int i = 0; i < srcs[s].n; i++) {
+            const resize_case *c = &srcs[s].cases[i];
+            ts_buf_printf(&jobs, "%s %s/out%d_%d.raw %d %d %s\n", png.data, dir, s, i, c->w, c->h,
+                          interp_name(c->interp));
+        }
+        ts_buf_free(&png);
+    }
+    char *jobs_path = ts_path_join(dir, "jobs.txt");
+    CHECK_OK(ctx, ts_file_write_atomic(ctx, jobs_path, jobs.data, jobs.len));
     ts_buf cmd = {0};
-    ts_buf_printf(&cmd, "/usr/bin/python3 tests/image/cv2_resize.py '%s' '%s'", png, dir);
-    for (int i = 0; i < n; i++)
-        ts_buf_printf(&cmd, " %dx%d:%s", cases[i].w, cases[i].h, interp_name(cases[i].interp));
+    ts_buf_printf(&cmd, "/usr/bin/python3 tests/image/cv2_resize.py '%s'", jobs_path);
     int rc = system(cmd.data);
     ts_buf_free(&cmd);
-    free(png);
-    if (WIFEXITED(rc) && WEXITSTATUS(rc) == 3) {
-        fprintf(stderr, "  skip: python3-opencv is not installed\n");
-        ts_image_free(&src);
-        return 0;
+    ts_buf_free(&jobs);
+    free(jobs_path);
+    int ran = !(WIFEXITED(rc) && WEXITSTATUS(rc) == 3);
+    if (!ran) fprintf(stderr, "  skip: python3-opencv is not installed\n");
+    else CHECK(rc == 0);
+    for (int s = 0; s < nsrc && ran && rc == 0; s++) {
+        const ts_image *src = &srcs[s].src;
+        for (int i = 0; i < srcs[s].n; i++) {
+            const resize_case *c = &srcs[s].cases[i];
+            ts_image ours, ref;
+            CHECK_OK(ctx, ts_image_resize(ctx, src, c->w, c->h, c->interp, &ours));
+            ts_buf path = {0};
+            ts_buf_printf(&path, "%s/out%d_%d.raw", dir, s, i);
+            uint8_t *raw = NULL;
+            size_t len = 0;
+            CHECK_OK(ctx, ts_file_read(ctx, path.data, &raw, &len));
+            ref = (ts_image){c->w, c->h, src->c, (size_t)c->w * (size_t)src->c, TS_PIX_U8, raw};
+            CHECK_EQ_INT(len, ref.stride * (size_t)ref.h);
+            double mad = len == ref.stride * (size_t)ref.h ? itu_mad(&ours, &ref) : 1e9;
+            if (getenv("TS_VERBOSE") || !(mad < c->max_mad))
+                fprintf(stderr, "  %s c%d %dx%d -> %dx%d %s: mean abs diff %.4f, max %ld\n", srcs[s].rel, src->c,
+                        src->w, src->h, c->w, c->h, interp_name(c->interp), mad, itu_maxdiff(&ours, &ref));
+            CHECK(mad < c->max_mad);
+            free(raw);
+            ts_buf_free(&path);
+            ts_image_free(&ours);
+        }
     }
-    CHECK(rc == 0);
-    for (int i = 0; i < n; i++) {
-        ts_image ours, ref;
-        CHECK_OK(ctx, ts_image_resize(ctx, &src, cases[i].w, cases[i].h, cases[i].interp, &ours));
-        char name[32];
-        snprintf(name, sizeof name, "%d.raw", i);
-        char *path = ts_path_join(dir, name);
-        uint8_t *raw = NULL;
-        size_t len = 0;
-        CHECK_OK(ctx, ts_file_read(ctx, path, &raw, &len));
-        ref = (ts_image){cases[i].w, cases[i].h, src.c, (size_t)cases[i].w * (size_t)src.c, TS_PIX_U8, raw};
-        CHECK_EQ_INT(len, ref.stride * (size_t)ref.h);
-        double mad = len == ref.stride * (size_t)ref.h ? itu_mad(&ours, &ref) : 1e9;
-        long maxd = itu_maxdiff(&ours, &ref);
-        if (getenv("TS_VERBOSE") || !(mad < cases[i].max_mad))
-            fprintf(stderr, "  %s c%d %dx%d -> %dx%d %s: mean abs diff %.4f, max %ld\n", rel, src.c, src.w, src.h,
-                    cases[i].w, cases[i].h, interp_name(cases[i].interp), mad, maxd);
-        CHECK(mad < cases[i].max_mad);
-        free(raw);
-        free(path);
-        ts_image_free(&ours);
-    }
-    ts_image_free(&src);
-    return 1;
+    for (int s = 0; s < nsrc; s++) ts_image_free(&srcs[s].src);
+    return ran;
 }
 
 TEST(image_resize_matches_cv2) {
@@ -76,10 +95,13 @@ TEST(image_resize_matches_cv2) {
         {512, 512, TS_INTERP_BILINEAR, 0.01}, {64, 64, TS_INTERP_AREA, 0.02},     {1, 1, TS_INTERP_AREA, 0.02},
     };
     int n = (int)(sizeof cases / sizeof cases[0]);
-    if (!compare_with_cv2(ctx, "photos/bench512/b02_astronaut_center.jpg", 0, cases, n)) return;
-    compare_with_cv2(ctx, "photos/full/camera_man.jpg", 0, cases, n);   /* gray */
-    compare_with_cv2(ctx, "photos/full/chelsea_cat.jpg", 4, cases, n);  /* 451x300 RGBA */
-    compare_with_cv2(ctx, "photos/full/coffee_cup.jpg", 3, cases + 4, 6); /* 600x400 */
+    resize_source srcs[] = {
+        {"photos/bench512/b02_astronaut_center.jpg", 0, cases, n, {0}},
+        {"photos/full/camera_man.jpg", 0, cases, n, {0}},    /* gray */
+        {"photos/full/chelsea_cat.jpg", 4, cases, n, {0}},   /* 451x300, RGBA */
+        {"photos/full/coffee_cup.jpg", 3, cases + 4, 6, {0}}, /* 600x400 */
+    };
+    compare_with_cv2(ctx, srcs, 4);
 }
 
 TEST(image_resize_exact_properties) {
