@@ -361,7 +361,7 @@ static ts_status put_tracks(cvat_writer *w) {
         if (a.frame >= 0 && a.frame != a.image_id) w->frame_moved++;
         refs[n++] = (track_ref){a.track_id, a.image_id, a.id, i};
     }
-    qsort(refs, n, sizeof *refs, cmp_track);
+    if (n > 1) qsort(refs, n, sizeof *refs, cmp_track);
     ts_status s = TS_OK;
     for (size_t i = 0; i < n && s == TS_OK;) {
         size_t j = i;

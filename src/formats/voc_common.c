@@ -216,7 +216,7 @@ ts_status voc_dir_index_build(ts_ctx *ctx, const char *dir, voc_dir_index *out) 
         voc_dir_index_free(out);
         return s;
     }
-    qsort(out->e, out->n, sizeof *out->e, cmp_entry);
+    if (out->n > 1) qsort(out->e, out->n, sizeof *out->e, cmp_entry);
     return TS_OK;
 }
 

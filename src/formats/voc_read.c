@@ -126,7 +126,7 @@ static int cmp_item(const void *pa, const void *pb) {
 /* Sort and merge candidates of the same key: an annotation file takes the
  * best-ranked split and the image seen in the listing. */
 static void merge_items(voc_reader *r) {
-    qsort(r->items, r->n_items, sizeof *r->items, cmp_item);
+    if (r->n_items > 1) qsort(r->items, r->n_items, sizeof *r->items, cmp_item);
     size_t out = 0;
     for (size_t i = 0; i < r->n_items; i++) {
         voc_item *it = &r->items[i];
@@ -306,7 +306,7 @@ static ts_status read_image_sets(voc_reader *r) {
         }
         ts_strings_free(names, n);
         free(dir);
-        if (s == TS_OK) qsort(files, nf, sizeof *files, cmp_list_size);
+        if (s == TS_OK && nf > 1) qsort(files, nf, sizeof *files, cmp_list_size);
         for (size_t i = 0; i < nf && s == TS_OK; i++) {
             size_t cls_len = 0;
             if (is_class_list(files, nf, &files[i], &cls_len)) {

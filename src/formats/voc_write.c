@@ -148,7 +148,7 @@ static ts_status plan_stems(voc_writer *w) {
         }
         order[i] = i;
     }
-    qsort_r(order, n, sizeof *order, cmp_str_index, w->stems);
+    if (n > 1) qsort_r(order, n, sizeof *order, cmp_str_index, w->stems);
     for (size_t k = 1; k < n; k++) {
         size_t i = order[k];
         if (strcmp(w->stems[order[k - 1]], w->stems[i]) != 0) continue;
