@@ -1,0 +1,324 @@
+/* `trainset train TRAIN -o MODEL`: train an image classifier with the
+ * built-in trainer, with validation, early stopping, checkpoints, resume and
+ * transfer learning; a progress line per batch and a summary per epoch. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "trainset/nn.h"
+
+static const char usage[] =
+    "usage: trainset train TRAIN [--val VAL] [--model SPEC] [options] -o MODEL\n\n"
+    "Trains an image classifier on the image-level labels of TRAIN and writes\n"
+    "the checkpoint MODEL after every epoch (atomically). Images are decoded\n"
+    "once, converted to the model's channels and resized to its input.\n\n"
+    "data:\n"
+    "  --split NAME          train on this split of TRAIN (default: \"train\" when\n"
+    "                        TRAIN has one, else all images)\n"
+    "  --val VAL             validation dataset (default: none)\n"
+    "  --val-split NAME      split of VAL (or of TRAIN without --val) to validate on\n"
+    "  --flip                random horizontal flips (p = 0.5)\n"
+    "  --crop PAD            random crops of the image padded by PAD pixels\n"
+    "  --order MODE          uniform (reshuffle each epoch, default) or sequential\n"
+    "  --pipeline PIPE.json  online augmentation pipeline (needs src/aug)\n"
+    "model:\n"
+    "  --model SPEC          mlp, cnn-small (default), resnet-mini, a spec file\n"
+    "                        (text or JSON) or inline text \"conv 16 3; relu; ...\"\n"
+    "  --init MODEL          start from a checkpoint's weights\n"
+    "  --new-head            with --init: a fresh classifier for TRAIN's classes\n"
+    "  --freeze N            do not train the first N layers\n"
+    "  --resume              continue the checkpoint -o MODEL where it stopped\n"
+    "optimiser:\n"
+    "  --optim NAME          sgd (default), adam, adamw, adagrad, rmsprop\n"
+    "  --lr X                learning rate (default 0.05 sgd, 0.01 adagrad, 1e-3 others)\n"
+    "  --momentum X          sgd (default 0.9) and rmsprop (default 0)\n"
+    "  --nesterov            Nesterov momentum (sgd)\n"
+    "  --weight-decay X      L2 (decoupled for adamw) on weights, not biases/bn\n"
+    "  --schedule NAME       constant (default), step, cosine\n"
+    "  --step-epochs N       step schedule period (default 10)\n"
+    "  --gamma X             step schedule factor (default 0.1)\n"
+    "  --warmup E            linear warm-up over E epochs (may be fractional)\n"
+    "  --min-lr X            cosine floor (default 0)\n"
+    "  --epochs E            (default 10)\n"
+    "  --batch B             (default 64)\n"
+    "  --label-smoothing X   (default 0)\n"
+    "stopping and output:\n"
+    "  --early-stop P        stop after P epochs without improvement of the\n"
+    "                        validation loss (training loss without --val)\n"
+    "  --min-delta X         smallest improvement that counts (default 0)\n"
+    "  --no-restore-best     keep the last epoch's weights, not the best\n"
+    "  --metrics FILE        per-epoch JSON lines (default MODEL.metrics.jsonl)\n"
+    "  --curve FILE.svg      training-curve SVG (default MODEL.curve.svg)\n"
+    "  -o MODEL              the checkpoint to write\n\n"
+    "Same --seed and -j give bit-identical weights.\n";
+
+typedef struct {
+    cli_env *env;
+    double started, last_draw;
+} progress_ui;
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int on_batch(void *user, const ts_nn_epoch_stats *s, size_t done, size_t total) {
+    progress_ui *ui = user;
+    if (ui->env->quiet || !ui->env->progress_tty) return 0;
+    double t = now_s();
+    if (done < total && t - ui->last_draw < 0.1) return 0;
+    ui->last_draw = t;
+    int width = 24, fill = (int)((double)done / (double)total * width);
+    fprintf(stderr, "\repoch %d/%d [%.*s%*s] %3d%% loss %.4f acc %.4f %6.0f img/s", s->epoch, s->epochs, fill,
+            "========================", width - fill, "", (int)(100.0 * (double)done / (double)total),
+            s->train_loss, s->train_acc, s->images_per_s);
+    if (done == total) fputs("\r\033[K", stderr);
+    return 0;
+}
+
+static int on_epoch(void *user, const ts_nn_epoch_stats *s) {
+    progress_ui *ui = user;
+    if (ui->env->quiet) return 0;
+    FILE *f = ui->env->json ? stderr : stdout;
+    fprintf(f, "epoch %d/%d: train loss %.4f acc %.4f", s->epoch, s->epochs, s->train_loss, s->train_acc);
+    if (!isnan(s->val_loss)) fprintf(f, ", val loss %.4f acc %.4f", s->val_loss, s->val_acc);
+    fprintf(f, ", lr %.3g, %.1f s, %.0f img/s%s\n", s->lr, s->seconds, s->images_per_s, s->best ? " *" : "");
+    fflush(f);
+    return 0;
+}
+
+/* The split to train on: the given one, else "train" when present. */
+static const char *default_split(const ts_dataset *ds, const char *given) {
+    if (given) return given;
+    size_t n = ts_dataset_image_count(ds);
+    for (size_t i = 0; i < n; i++) {
+        ts_image_entry e;
+        ts_dataset_image(ds, i, &e);
+        if (strcmp(e.split, "train") == 0) return "train";
+    }
+    return NULL;
+}
+
+static int same_classes(const ts_nn_model *m, const int64_t *ids, int n) {
+    if (ts_nn_model_classes(m) != n) return 0;
+    for (int i = 0; i < n; i++)
+        if (ts_nn_model_class_id(m, i) != ids[i]) return 0;
+    return 1;
+}
+
+typedef struct {
+    const char *val, *split, *val_split, *spec, *init, *order, *pipeline, *out, *metrics, *curve;
+    const char *optim, *schedule;
+    int flip, crop, new_head, freeze, resume, no_restore;
+    ts_nn_train_opts o;
+} train_args;
+
+/* Build, load or adapt the model for the classes of TRAIN. */
+static ts_status make_model(cli_env *env, train_args *a, const ts_dataset *train, const int64_t *ids,
+                            const char **names, int nclasses, ts_nn_model **out, int *fresh) {
+    ts_ctx *ctx = env->ctx;
+    ts_nn_model *m = NULL, *src = NULL;
+    ts_status st;
+    *fresh = 0;
+    if (a->resume) {
+        if ((st = ts_nn_checkpoint_load(ctx, a->out, &m))) return st;
+        if (!same_classes(m, ids, nclasses)) {
+            ts_nn_model_destroy(m);
+            return ts_error(ctx, TS_ERR_INVALID, "--resume: %s was trained on other classes than %d of this dataset",
+                            a->out, nclasses);
+        }
+        *out = m;
+        return TS_OK;
+    }
+    if (a->init) {
+        if ((st = ts_nn_checkpoint_load(ctx, a->init, &src))) return st;
+        int c, h, w;
+        ts_nn_model_input(src, &c, &h, &w);
+        int keep = same_classes(src, ids, nclasses);
+        if (!keep && !a->new_head) {
+            ts_nn_model_destroy(src);
+            return ts_error(ctx, TS_ERR_INVALID,
+                            "--init %s has %d classes that differ from the dataset's %d; add --new-head to "
+                            "replace its classifier",
+                            a->init, ts_nn_model_classes(src), nclasses);
+        }
+        st = ts_nn_model_create(ctx, a->spec ? a->spec : ts_nn_model_spec(src), c, h, w, nclasses, env->seed, &m);
+        if (!st) st = ts_nn_model_copy_weights(ctx, m, src, a->new_head ? 1 : 0);
+        if (st) ts_error_prefix(ctx, "--init %s", a->init);
+        ts_nn_model_destroy(src);
+    } else {
+        int c, h, w;
+        const char *spec = a->spec ? a->spec : "cnn-small";
+        if (!ts_nn_spec_input(ctx, spec, &c, &h, &w) && (st = ts_nn_dataset_input(ctx, train, &c, &h, &w))) return st;
+        st = ts_nn_model_create(ctx, spec, c, h, w, nclasses, env->seed, &m);
+        *fresh = 1;
+    }
+    if (!st) st = ts_nn_model_set_classes(ctx, m, ids, names);
+    if (st) {
+        ts_nn_model_destroy(m);
+        return st;
+    }
+    *out = m;
+    return TS_OK;
+}
+
+static int parse_names(cli_env *env, train_args *a) {
+    if (a->optim && ts_nn_optim_parse(env->ctx, a->optim, &a->o.optim)) return cli_usage_error(env, "%s", ts_ctx_error(env->ctx));
+    if (a->schedule && ts_nn_schedule_parse(env->ctx, a->schedule, &a->o.schedule))
+        return cli_usage_error(env, "%s", ts_ctx_error(env->ctx));
+    if (a->order && strcmp(a->order, "uniform") && strcmp(a->order, "sequential"))
+        return cli_usage_error(env,
+                               "--order %s: this build has the orders uniform and sequential (the samplers of "
+                               "`trainset shuffle` are not wired into training yet)",
+                               a->order);
+    if (a->pipeline)
+        return cli_usage_error(env, "--pipeline: online augmentation pipelines are not available in this build; use "
+                                    "--flip / --crop, or `trainset augment` offline");
+    if (a->new_head && !a->init) return cli_usage_error(env, "--new-head needs --init MODEL");
+    if (a->resume && a->init) return cli_usage_error(env, "--resume and --init exclude each other");
+    if (a->crop < 0 || a->crop > 64) return cli_usage_error(env, "--crop must be 0..64");
+    return 0;
+}
+
+static int run_train(cli_env *env, int argc, char **argv) {
+    train_args a;
+    memset(&a, 0, sizeof a);
+    a.o = ts_nn_train_opts_default();
+    const cli_opt opts[] = {
+        {"val", 0, CLI_STRING, &a.val},           {"split", 0, CLI_STRING, &a.split},
+        {"val-split", 0, CLI_STRING, &a.val_split}, {"model", 'm', CLI_STRING, &a.spec},
+        {"init", 0, CLI_STRING, &a.init},         {"new-head", 0, CLI_FLAG, &a.new_head},
+        {"freeze", 0, CLI_INT, &a.freeze},        {"resume", 0, CLI_FLAG, &a.resume},
+        {"order", 0, CLI_STRING, &a.order},       {"pipeline", 0, CLI_STRING, &a.pipeline},
+        {"flip", 0, CLI_FLAG, &a.flip},           {"crop", 0, CLI_INT, &a.crop},
+        {"optim", 0, CLI_STRING, &a.optim},       {"lr", 0, CLI_DOUBLE, &a.o.lr},
+        {"momentum", 0, CLI_DOUBLE, &a.o.momentum}, {"nesterov", 0, CLI_FLAG, &a.o.nesterov},
+        {"weight-decay", 0, CLI_DOUBLE, &a.o.weight_decay}, {"schedule", 0, CLI_STRING, &a.schedule},
+        {"step-epochs", 0, CLI_INT, &a.o.step_epochs}, {"gamma", 0, CLI_DOUBLE, &a.o.step_gamma},
+        {"warmup", 0, CLI_DOUBLE, &a.o.warmup_epochs}, {"min-lr", 0, CLI_DOUBLE, &a.o.min_lr},
+        {"epochs", 'e', CLI_INT, &a.o.epochs},    {"batch", 'b', CLI_INT, &a.o.batch_size},
+        {"label-smoothing", 0, CLI_DOUBLE, &a.o.label_smoothing},
+        {"early-stop", 0, CLI_INT, &a.o.patience}, {"min-delta", 0, CLI_DOUBLE, &a.o.min_delta},
+        {"no-restore-best", 0, CLI_FLAG, &a.no_restore}, {"metrics", 0, CLI_STRING, &a.metrics},
+        {"curve", 0, CLI_STRING, &a.curve},       {"output", 'o', CLI_STRING, &a.out},
+        {NULL, 0, 0, NULL}};
+    char **pos;
+    int npos, done;
+    int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
+    if (rc || done) {
+        free(pos);
+        return rc;
+    }
+    if (npos != 1 || !a.out) {
+        free(pos);
+        return cli_usage_error(env, "expected TRAIN and -o MODEL");
+    }
+    if ((rc = parse_names(env, &a))) {
+        free(pos);
+        return rc;
+    }
+    char *inputs[2] = {pos[0], (char *)a.val};
+    if (cli_check_output(env, a.out, inputs, a.val ? 2 : 1)) {
+        free(pos);
+        return 1;
+    }
+    a.o.freeze = a.freeze;
+    a.o.restore_best = !a.no_restore;
+    a.o.seed = env->seed;
+    ts_ctx *ctx = env->ctx;
+    ts_dataset *train = NULL, *val = NULL;
+    ts_nn_model *m = NULL;
+    ts_nn_data td = {0}, vd = {0};
+    int64_t *ids = NULL;
+    const char **names = NULL;
+    int nclasses = 0, fresh = 0;
+    char *metrics = NULL, *curve = NULL;
+    ts_status st = cli_read_dataset(env, pos[0], NULL, &train);
+    const char *split = NULL;
+    if (!st) {
+        split = default_split(train, a.split);
+        st = ts_nn_dataset_classes(ctx, train, &ids, &names, &nclasses);
+    }
+    if (!st) st = make_model(env, &a, train, ids, names, nclasses, &m, &fresh);
+    if (!st) st = ts_nn_model_set_threads(ctx, m, env->threads);
+    if (!st) st = ts_nn_data_load(ctx, train, split, m, 1, &td);
+    if (!st && fresh) {
+        float mean[4], sd[4];
+        ts_nn_data_stats(&td, mean, sd);
+        ts_nn_model_set_normalization(m, mean, sd);
+    }
+    if (!st && (a.val || a.val_split)) {
+        if (a.val) st = cli_read_dataset(env, a.val, NULL, &val);
+        if (!st) st = ts_nn_data_load(ctx, val ? val : train, a.val_split, m, 1, &vd);
+        if (st) ts_error_prefix(ctx, "validation data");
+    }
+    if (!st) {
+        metrics = a.metrics ? ts_strdup(ctx, a.metrics) : NULL;
+        curve = a.curve ? ts_strdup(ctx, a.curve) : NULL;
+        if (!a.metrics) {
+            ts_buf b = {0};
+            ts_buf_printf(&b, "%s.metrics.jsonl", a.out);
+            metrics = b.data;
+        }
+        if (!a.curve) {
+            ts_buf b = {0};
+            ts_buf_printf(&b, "%s.curve.svg", a.out);
+            curve = b.data;
+        }
+        if (!metrics || !curve) st = TS_ERR_NOMEM;
+    }
+    ts_nn_train_result res;
+    if (!st) {
+        if (!env->quiet) {
+            ts_buf d = {0};
+            ts_nn_model_describe(m, &d);
+            fprintf(env->json ? stderr : stdout, "%s%zu training images%s", d.data ? d.data : "", td.n,
+                    split ? " (split " : "");
+            if (split) fprintf(env->json ? stderr : stdout, "%s)", split);
+            if (vd.n) fprintf(env->json ? stderr : stdout, ", %zu validation images", vd.n);
+            fputc('\n', env->json ? stderr : stdout);
+            ts_buf_free(&d);
+        }
+        ts_nn_data_source tsrc = {&td, m, env->seed, a.flip, a.crop, a.order && !strcmp(a.order, "sequential")};
+        ts_nn_data_source vsrc = {&vd, m, env->seed, 0, 0, 1};
+        ts_nn_source ts_ = ts_nn_data_source_make(&tsrc), vs = ts_nn_data_source_make(&vsrc);
+        progress_ui ui = {env, now_s(), 0};
+        ts_nn_callbacks cb = {on_batch, on_epoch, &ui};
+        a.o.checkpoint_path = a.out;
+        a.o.metrics_path = metrics;
+        a.o.curve_path = curve;
+        st = ts_nn_train(ctx, m, &ts_, vd.n ? &vs : NULL, &a.o, &cb, &res);
+    }
+    if (!st && env->json) {
+        ts_buf b = {0};
+        ts_buf_puts(&b, "{\"model\":");
+        ts_buf_put_json_string(&b, a.out);
+        ts_buf_printf(&b, ",\"epochs_run\":%d,\"best_epoch\":%d,\"stopped_early\":%s,\"best_val_loss\":", res.epochs_run,
+                      res.best_epoch, res.stopped_early ? "true" : "false");
+        ts_buf_put_double(&b, res.best_val_loss);
+        ts_buf_puts(&b, ",\"best_val_acc\":");
+        ts_buf_put_double(&b, res.best_val_acc);
+        ts_buf_puts(&b, ",\"final_train_loss\":");
+        ts_buf_put_double(&b, res.final_train_loss);
+        ts_buf_puts(&b, ",\"images_per_s\":");
+        ts_buf_put_double(&b, round(res.images_per_s));
+        ts_buf_printf(&b, ",\"train_images\":%zu,\"val_images\":%zu,\"parameters\":%zu}\n", td.n, vd.n,
+                      ts_nn_model_param_count(m));
+        fputs(b.data ? b.data : "}\n", stdout);
+        ts_buf_free(&b);
+    } else if (!st) {
+        cli_note(env, "wrote %s: %d epochs, best epoch %d%s, %.0f images/s\n", a.out, res.epochs_run, res.best_epoch,
+                 res.stopped_early ? " (stopped early)" : "", res.images_per_s);
+    }
+    int ret = st ? cli_fail(env, st) : 0;
+    free(metrics), free(curve), free(ids), free(names), free(pos);
+    ts_nn_data_free(&td), ts_nn_data_free(&vd);
+    ts_nn_model_destroy(m);
+    ts_dataset_destroy(train), ts_dataset_destroy(val);
+    return ret;
+}
+
+CLI_VERB(train, "train an image classifier (built-in CNN trainer)", usage, run_train)

@@ -1,0 +1,292 @@
+/* Layers with weights: convolution as im2col + one OpenBLAS sgemm over the
+ * whole batch, depthwise convolution as a direct loop, fully connected. */
+#include <cblas.h>
+#include <string.h>
+
+#include "nn/nn_internal.h"
+
+/* Parallel loops hand ts_pool one of these; every kernel below writes
+ * disjoint outputs per index so results do not depend on the threads. */
+typedef struct {
+    const nn_layer *l;
+    const float *in;
+    float *out;
+    const float *aux;
+    size_t n;
+} job;
+
+static int is_pointwise(const nn_layer *l) { return l->k == 1 && l->stride == 1 && l->pad == 0; }
+
+/* col[(c,ki,kj)][n][oh][ow] = in[c][n][oh*s-p+ki][ow*s-p+kj], 0 outside. */
+static void im2col_rows(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    const job *j = user;
+    const nn_layer *l = j->l;
+    size_t ihw = (size_t)l->ih * l->iw, ohw = (size_t)l->oh * l->ow, kk = (size_t)l->k * l->k;
+    for (size_t r = begin; r < end; r++) {
+        size_t c = r / kk, ki = (r % kk) / l->k, kj = r % l->k;
+        float *dst = j->out + r * j->n * ohw;
+        for (size_t s = 0; s < j->n; s++) {
+            const float *plane = j->in + (c * j->n + s) * ihw;
+            for (int oy = 0; oy < l->oh; oy++) {
+                int iy = oy * l->stride - l->pad + (int)ki;
+                float *row = dst + (size_t)oy * l->ow;
+                if (iy < 0 || iy >= l->ih) {
+                    memset(row, 0, sizeof(float) * (size_t)l->ow);
+                    continue;
+                }
+                const float *src = plane + (size_t)iy * l->iw;
+                if (l->stride == 1) {
+                    int lo = l->pad - (int)kj, hi = l->iw + l->pad - (int)kj; /* valid ox in [lo, hi) */
+                    if (lo < 0) lo = 0;
+                    if (hi > l->ow) hi = l->ow;
+                    for (int ox = 0; ox < lo && ox < l->ow; ox++) row[ox] = 0;
+                    if (hi > lo) memcpy(row + lo, src + lo - l->pad + (int)kj, sizeof(float) * (size_t)(hi - lo));
+                    for (int ox = hi > lo ? hi : lo; ox < l->ow; ox++) row[ox] = 0;
+                } else {
+                    for (int ox = 0; ox < l->ow; ox++) {
+                        int ix = ox * l->stride - l->pad + (int)kj;
+                        row[ox] = ix >= 0 && ix < l->iw ? src[ix] : 0.0f;
+                    }
+                }
+            }
+            dst += ohw;
+        }
+    }
+}
+
+/* din[c] = sum over (ki,kj) of the dcol rows of channel c, scattered back.
+ * One index is one input channel, so each writes only its own planes. */
+static void col2im_channels(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    const job *j = user;
+    const nn_layer *l = j->l;
+    size_t ihw = (size_t)l->ih * l->iw, ohw = (size_t)l->oh * l->ow;
+    for (size_t c = begin; c < end; c++) {
+        memset(j->out + c * j->n * ihw, 0, sizeof(float) * j->n * ihw);
+        for (int ki = 0; ki < l->k; ki++) {
+            for (int kj = 0; kj < l->k; kj++) {
+                size_t r = (c * (size_t)l->k + (size_t)ki) * (size_t)l->k + (size_t)kj;
+                const float *src = j->in + r * j->n * ohw;
+                for (size_t s = 0; s < j->n; s++) {
+                    float *plane = j->out + (c * j->n + s) * ihw;
+                    for (int oy = 0; oy < l->oh; oy++) {
+                        int iy = oy * l->stride - l->pad + ki;
+                        const float *row = src + (size_t)oy * l->ow;
+                        if (iy < 0 || iy >= l->ih) continue;
+                        float *dst = plane + (size_t)iy * l->iw;
+                        for (int ox = 0; ox < l->ow; ox++) {
+                            int ix = ox * l->stride - l->pad + kj;
+                            if (ix >= 0 && ix < l->iw) dst[ix] += row[ox];
+                        }
+                    }
+                    src += ohw;
+                }
+            }
+        }
+    }
+}
+
+static void add_bias(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    const job *j = user;
+    for (size_t c = begin; c < end; c++) {
+        float b = j->l->b[c], *o = j->out + c * j->n;
+        for (size_t i = 0; i < j->n; i++) o[i] += b;
+    }
+}
+
+/* gb[c] = sum of the gradient row c (length n). */
+static void bias_grad(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    const job *j = user;
+    for (size_t c = begin; c < end; c++) {
+        const float *d = j->in + c * j->n;
+        double s = 0;
+        for (size_t i = 0; i < j->n; i++) s += d[i];
+        j->l->gb[c] = (float)s;
+    }
+}
+
+void nn_conv_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n) {
+    size_t ohw = (size_t)l->oh * l->ow, cols = n * ohw, krows = (size_t)l->ic * l->k * l->k;
+    const float *col = in;
+    if (!is_pointwise(l)) {
+        job j = {l, in, m->col, NULL, n};
+        ts_pool_run(m->pool, krows, 1, im2col_rows, &j);
+        col = m->col;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->oc, (int)cols, (int)krows, 1.0f, l->w, (int)krows,
+                col, (int)cols, 0.0f, l->out, (int)cols);
+    job b = {l, NULL, l->out, NULL, cols};
+    ts_pool_run(m->pool, (size_t)l->oc, 1, add_bias, &b);
+}
+
+void nn_conv_backward(ts_nn_model *m, nn_layer *l, const float *in, float *din, size_t n) {
+    size_t ohw = (size_t)l->oh * l->ow, cols = n * ohw, krows = (size_t)l->ic * l->k * l->k;
+    job b = {l, l->dout, NULL, NULL, cols};
+    ts_pool_run(m->pool, (size_t)l->oc, 1, bias_grad, &b);
+    const float *col = in;
+    if (!is_pointwise(l)) {
+        job j = {l, in, m->col, NULL, n};
+        ts_pool_run(m->pool, krows, 1, im2col_rows, &j);
+        col = m->col;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l->oc, (int)krows, (int)cols, 1.0f, l->dout, (int)cols,
+                col, (int)cols, 0.0f, l->gw, (int)krows);
+    if (!din) return;
+    if (is_pointwise(l)) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)krows, (int)cols, l->oc, 1.0f, l->w, (int)krows,
+                    l->dout, (int)cols, 0.0f, din, (int)cols);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)krows, (int)cols, l->oc, 1.0f, l->w, (int)krows,
+                l->dout, (int)cols, 0.0f, m->col, (int)cols);
+    job j = {l, m->col, din, NULL, n};
+    ts_pool_run(m->pool, (size_t)l->ic, 1, col2im_channels, &j);
+}
+
+/* ---- depthwise convolution: one k x k filter per channel ---------------- */
+
+static void dw_forward_channels(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    const job *j = user;
+    const nn_layer *l = j->l;
+    size_t ihw = (size_t)l->ih * l->iw, ohw = (size_t)l->oh * l->ow;
+    for (size_t c = begin; c < end; c++) {
+        const float *wc = l->w + c * (size_t)l->k * l->k;
+        for (size_t s = 0; s < j->n; s++) {
+            const float *plane = j->in + (c * j->n + s) * ihw;
+            float *o = j->out + (c * j->n + s) * ohw;
+            for (int oy = 0; oy < l->oh; oy++) {
+                for (int ox = 0; ox < l->ow; ox++) {
+                    float acc = l->b[c];
+                    for (int ki = 0; ki < l->k; ki++) {
+                        int iy = oy * l->stride - l->pad + ki;
+                        if (iy < 0 || iy >= l->ih) continue;
+                        for (int kj = 0; kj < l->k; kj++) {
+                            int ix = ox * l->stride - l->pad + kj;
+                            if (ix >= 0 && ix < l->iw) acc += wc[ki * l->k + kj] * plane[(size_t)iy * l->iw + ix];
+                        }
+                    }
+                    o[(size_t)oy * l->ow + ox] = acc;
+                }
+            }
+        }
+    }
+}
+
+static void dw_backward_channels(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    const job *j = user;
+    const nn_layer *l = j->l;
+    float *din = j->out;
+    size_t ihw = (size_t)l->ih * l->iw, ohw = (size_t)l->oh * l->ow, kk = (size_t)l->k * l->k;
+    for (size_t c = begin; c < end; c++) {
+        const float *wc = l->w + c * kk;
+        float *gwc = l->gw + c * kk;
+        double bsum = 0;
+        for (size_t q = 0; q < kk; q++) gwc[q] = 0;
+        if (din) memset(din + c * j->n * ihw, 0, sizeof(float) * j->n * ihw);
+        for (size_t s = 0; s < j->n; s++) {
+            const float *plane = j->in + (c * j->n + s) * ihw;
+            const float *d = l->dout + (c * j->n + s) * ohw;
+            float *dp = din ? din + (c * j->n + s) * ihw : NULL;
+            for (int oy = 0; oy < l->oh; oy++) {
+                for (int ox = 0; ox < l->ow; ox++) {
+                    float g = d[(size_t)oy * l->ow + ox];
+                    bsum += g;
+                    for (int ki = 0; ki < l->k; ki++) {
+                        int iy = oy * l->stride - l->pad + ki;
+                        if (iy < 0 || iy >= l->ih) continue;
+                        for (int kj = 0; kj < l->k; kj++) {
+                            int ix = ox * l->stride - l->pad + kj;
+                            if (ix < 0 || ix >= l->iw) continue;
+                            size_t at = (size_t)iy * l->iw + (size_t)ix;
+                            gwc[ki * l->k + kj] += g * plane[at];
+                            if (dp) dp[at] += g * wc[ki * l->k + kj];
+                        }
+                    }
+                }
+            }
+        }
+        l->gb[c] = (float)bsum;
+    }
+}
+
+void nn_dwconv_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n) {
+    job j = {l, in, l->out, NULL, n};
+    ts_pool_run(m->pool, (size_t)l->oc, 1, dw_forward_channels, &j);
+}
+
+void nn_dwconv_backward(ts_nn_model *m, nn_layer *l, const float *in, float *din, size_t n) {
+    job j = {l, in, din, NULL, n};
+    ts_pool_run(m->pool, (size_t)l->oc, 1, dw_backward_channels, &j);
+}
+
+/* ---- fully connected: flatten [C][N][HW] to [N][C*HW] (PyTorch's order) -- */
+
+static void flatten_samples(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    const job *j = user;
+    const nn_layer *l = j->l;
+    size_t hw = (size_t)l->ih * l->iw, k = (size_t)l->ic * hw;
+    for (size_t s = begin; s < end; s++)
+        for (size_t c = 0; c < (size_t)l->ic; c++)
+            memcpy(j->out + s * k + c * hw, j->in + (c * j->n + s) * hw, sizeof(float) * hw);
+}
+
+static void unflatten_samples(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    const job *j = user;
+    const nn_layer *l = j->l;
+    size_t hw = (size_t)l->ih * l->iw, k = (size_t)l->ic * hw;
+    for (size_t s = begin; s < end; s++)
+        for (size_t c = 0; c < (size_t)l->ic; c++)
+            memcpy(j->out + (c * j->n + s) * hw, j->in + s * k + c * hw, sizeof(float) * hw);
+}
+
+void nn_fc_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n) {
+    size_t k = (size_t)l->ic * l->ih * l->iw;
+    const float *x = in;
+    if (l->ih * l->iw != 1 || n == 1) {
+        job j = {l, in, l->aux, NULL, n};
+        ts_pool_run(m->pool, n, 0, flatten_samples, &j);
+        x = l->aux;
+        /* out[units][N] = W[units][K] * X[N][K]^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l->oc, (int)n, (int)k, 1.0f, l->w, (int)k, x, (int)k,
+                    0.0f, l->out, (int)n);
+    } else {
+        /* input already [K][N] */
+        memcpy(l->aux, in, sizeof(float) * k * n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->oc, (int)n, (int)k, 1.0f, l->w, (int)k, in,
+                    (int)n, 0.0f, l->out, (int)n);
+    }
+    job b = {l, NULL, l->out, NULL, n};
+    ts_pool_run(m->pool, (size_t)l->oc, 0, add_bias, &b);
+}
+
+void nn_fc_backward(ts_nn_model *m, nn_layer *l, float *din, size_t n) {
+    size_t k = (size_t)l->ic * l->ih * l->iw;
+    int flat = l->ih * l->iw != 1 || n == 1;
+    job b = {l, l->dout, NULL, NULL, n};
+    ts_pool_run(m->pool, (size_t)l->oc, 0, bias_grad, &b);
+    if (flat) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->oc, (int)k, (int)n, 1.0f, l->dout, (int)n, l->aux,
+                    (int)k, 0.0f, l->gw, (int)k);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l->oc, (int)k, (int)n, 1.0f, l->dout, (int)n, l->aux,
+                    (int)n, 0.0f, l->gw, (int)k);
+    }
+    if (!din) return;
+    if (flat) {
+        /* dX[N][K] = dOut^T * W, into the flat buffer, then back to CNHW */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n, (int)k, l->oc, 1.0f, l->dout, (int)n, l->w,
+                    (int)k, 0.0f, l->aux, (int)k);
+        job j = {l, l->aux, din, NULL, n};
+        ts_pool_run(m->pool, n, 0, unflatten_samples, &j);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)n, l->oc, 1.0f, l->w, (int)k, l->dout,
+                    (int)n, 0.0f, din, (int)n);
+    }
+}
