@@ -159,7 +159,8 @@ typedef ts_status (*ts_balance_make_fn)(void *user, ts_ctx *ctx, const ts_datase
                                         ts_rng rng, ts_dataset *dst, const ts_image_entry *new_entry);
 
 /* Apply a plan: a new dataset. Oversample adds image entries that point at
- * the source files (new ids, group_id = the source's group or id,
+ * the source files (new ids, group_id = the source's group, or a fresh one
+ * given to source and copies,
  * attribute "copy_of"), with annotations copied; augment calls `make`
  * for each copy (TS_ERR_UNSUPPORTED when make is NULL); undersample leaves
  * out the dropped images; repeat-factor sets attribute "repeat_factor". */

@@ -298,12 +298,19 @@ ts_status ts_balance_apply(ts_ctx *ctx, const ts_dataset *ds, const ts_balance_p
             st = set_image_attr(ctx, d, i, "repeat_factor", num, TS_ATTR_NUMBER);
         }
     }
-    /* copies: the source and its copies share a group, so split keeps them together */
+    /* copies: the source and its copies share a group, so split keeps them
+     * together; a source without one gets a fresh group id */
+    int64_t next_group = 0;
+    for (size_t i = 0; i < ni && plan->n_copies; i++) {
+        ts_image_entry e;
+        ts_dataset_image(ds, i, &e);
+        if (e.group_id != TS_NO_ID && e.group_id >= next_group) next_group = e.group_id + 1;
+    }
     for (size_t k = 0; k < plan->n_copies && st == TS_OK; k++) {
         size_t src = plan->copy_source[k], at;
         ts_image_entry e;
         ts_dataset_image(d, src, &e); /* no drops when copying: index is the same */
-        int64_t group = e.group_id != TS_NO_ID ? e.group_id : e.id;
+        int64_t group = e.group_id != TS_NO_ID ? e.group_id : next_group++;
         if (e.group_id == TS_NO_ID) {
             e.group_id = group;
             st = ts_dataset_update_image(ctx, d, src, &e);

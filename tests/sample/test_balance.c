@@ -35,8 +35,8 @@ TEST(balance_oversample_uniform) {
     CHECK(e.n_attrs == 1 && strcmp(e.attrs[0].key, "copy_of") == 0);
     CHECK(ts_dataset_find_image(out, atoll(e.attrs[0].value), &si));
     ts_dataset_image(out, si, &src);
-    CHECK_EQ_INT(e.group_id, src.id);
-    CHECK_EQ_INT(src.group_id, src.id); /* the source joins its copies' group */
+    CHECK_EQ_INT(e.group_id, src.group_id); /* the source joins its copies' group */
+    CHECK(src.group_id != TS_NO_ID);
     CHECK_STR(e.path, src.path);
     const size_t *anns;
     size_t na;
