@@ -22,7 +22,7 @@ typedef struct {
     ts_buf xml;
     /* what VOC cannot hold, counted for one warning each */
     uint64_t dropped_kind[8], geometry_reduced, scores, tracks, crowd, orphans, deep_parts, masks_skipped,
-        mask_overlap, many_instances;
+        mask_overlap, many_instances, unlabelled;
 } voc_writer;
 
 static const char *attr_of(const ts_attr *attrs, uint32_t n, const char *key) {
@@ -375,6 +375,12 @@ static ts_status write_image(voc_writer *w, size_t index, lists *L) {
             w->dropped_kind[(unsigned)k < 8 ? k : 7]++;
             continue;
         }
+        size_t ci;
+        if (!ts_dataset_find_category(w->ds, sl->a.category_id, &ci)) { /* VOC objects need a <name> */
+            sl->writable = 0;
+            w->unlabelled++;
+            continue;
+        }
         if (k == TS_ANN_POLYGON || k == TS_ANN_KEYPOINTS) w->geometry_reduced++;
         if (sl->a.flags & TS_ANN_HAS_SCORE) w->scores++;
         if (sl->a.track_id != TS_NO_ID) w->tracks++;
@@ -489,6 +495,9 @@ static void report_losses(voc_writer *w) {
     if (w->geometry_reduced)
         ts_warn(ctx, "VOC holds boxes only: polygon/keypoint geometry of %llu annotations dropped (boxes kept)",
                 (unsigned long long)w->geometry_reduced);
+    if (w->unlabelled)
+        ts_warn(ctx, "VOC objects need a class name: %llu annotations without a category dropped",
+                (unsigned long long)w->unlabelled);
     if (w->scores) ts_warn(ctx, "VOC has no scores: %llu scores dropped", (unsigned long long)w->scores);
     if (w->tracks) ts_warn(ctx, "VOC has no tracks: %llu track ids dropped", (unsigned long long)w->tracks);
     if (w->crowd) ts_warn(ctx, "VOC has no crowd flag: %llu crowd annotations written as objects", (unsigned long long)w->crowd);
