@@ -1,0 +1,336 @@
+/* Running a pipeline on a sample: the op tree is walked with one RNG stream
+ * per op; consecutive matrix ops are multiplied and resampled once,
+ * consecutive lookup-table ops composed and applied once; each applied op
+ * and its draws can be logged and replayed. */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aug_internal.h"
+#include "trainset/json.h"
+
+void aug_draw_params(const aug_op *op, const aug_view *view, ts_rng *rng, aug_draw *d);
+
+typedef struct {
+    ts_ctx *ctx;
+    const ts_aug_pipeline *p;
+    ts_aug_sample *s;
+    uint64_t seed, epoch, index;
+    ts_buf *log;
+    int logged;
+    /* pending geometry */
+    int has_matrix;
+    double m[9];
+    int w, h;   /* size after the pending matrix */
+    int interp; /* 0 nearest, 1 bilinear */
+    int border; /* 0 constant, 1 reflect, 2 replicate */
+    uint8_t fill[4];
+    /* pending lookup table */
+    int has_lut;
+    float lut[4][256];
+} exec;
+
+static ts_status flush_matrix(exec *x) {
+    if (!x->has_matrix) return TS_OK;
+    x->has_matrix = 0;
+    ts_aug_sample *s = x->s;
+    int sw = s->image.w, sh = s->image.h;
+    ts_image out;
+    ts_status st = aug_warp(x->ctx, &s->image, x->m, x->w, x->h, x->interp, x->border, x->fill, &out);
+    if (st != TS_OK) return st;
+    ts_image_free(&s->image);
+    s->image = out;
+    if (s->label_map) {
+        uint8_t *m2;
+        if ((st = aug_warp_mask(x->ctx, s->label_map, sw, sh, x->m, x->w, x->h, &m2)) != TS_OK) return st;
+        free(s->label_map);
+        s->label_map = m2;
+    }
+    for (size_t i = 0; i < s->n_objects; i++) {
+        ts_aug_object *o = &s->objects[i];
+        if (!o->mask) continue;
+        uint8_t *m2;
+        if ((st = aug_warp_mask(x->ctx, o->mask, sw, sh, x->m, x->w, x->h, &m2)) != TS_OK) return st;
+        free(o->mask);
+        o->mask = m2;
+    }
+    st = aug_targets_matrix(x->ctx, x->p, s, x->m, x->w, x->h);
+    if (st == TS_OK) aug_targets_filter(x->p, s);
+    return st;
+}
+
+static void reset_lut(exec *x) {
+    for (int c = 0; c < 4; c++)
+        for (int v = 0; v < 256; v++) x->lut[c][v] = (float)v;
+}
+
+static void flush_lut(exec *x) {
+    if (!x->has_lut) return;
+    x->has_lut = 0;
+    ts_image *img = &x->s->image;
+    uint8_t table[4][256];
+    for (int c = 0; c < 4; c++)
+        for (int v = 0; v < 256; v++) {
+            float f = x->lut[c][v];
+            table[c][v] = (uint8_t)(f <= 0 ? 0 : f >= 255 ? 255 : (int)(f + 0.5f));
+        }
+    int c = img->c;
+    for (int y = 0; y < img->h; y++) {
+        uint8_t *row = ts_image_row(img, y);
+        if (c == 3) {
+            for (int i = 0; i < img->w * 3; i += 3) {
+                row[i] = table[0][row[i]];
+                row[i + 1] = table[1][row[i + 1]];
+                row[i + 2] = table[2][row[i + 2]];
+            }
+        } else {
+            for (int i = 0; i < img->w * c; i++) row[i] = table[i % c][row[i]];
+        }
+    }
+    reset_lut(x);
+}
+
+/* The current geometry as the next op sees it. */
+static void make_view(const exec *x, aug_view *v) {
+    memset(v, 0, sizeof *v);
+    v->w = x->has_matrix ? x->w : x->s->image.w;
+    v->h = x->has_matrix ? x->h : x->s->image.h;
+    v->sample = x->s;
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (size_t i = 0; i < x->s->n_objects; i++) {
+        const ts_aug_object *o = &x->s->objects[i];
+        if (!o->has_box) continue;
+        for (int k = 0; k < 4; k++) {
+            double px = o->bbox[0] + (k & 1) * o->bbox[2], py = o->bbox[1] + (k >> 1) * o->bbox[3], qx = px, qy = py;
+            if (x->has_matrix) aug_mat_apply(x->m, px, py, &qx, &qy);
+            x0 = fmin(x0, qx), y0 = fmin(y0, qy), x1 = fmax(x1, qx), y1 = fmax(y1, qy);
+        }
+    }
+    if (x1 > x0) {
+        v->bbox_union[0] = fmax(0, x0);
+        v->bbox_union[1] = fmax(0, y0);
+        v->bbox_union[2] = fmin(v->w, x1) - v->bbox_union[0];
+        v->bbox_union[3] = fmin(v->h, y1) - v->bbox_union[1];
+        if (v->bbox_union[2] <= 0 || v->bbox_union[3] <= 0) memset(v->bbox_union, 0, sizeof v->bbox_union);
+    }
+}
+
+static int param_index(const aug_op_def *def, const char *name) {
+    for (int i = 0; def->params && def->params[i].name; i++)
+        if (strcmp(def->params[i].name, name) == 0) return i;
+    return -1;
+}
+
+static ts_status log_step(exec *x, const aug_op_def *def, int index, const aug_draw *d) {
+    if (!x->log) return TS_OK;
+    ts_status s = ts_buf_printf(x->log, "%s{\"i\": %d, \"op\": \"%s\", \"v\": [", x->logged++ ? ", " : "", index, def->name);
+    for (int k = 0; k < d->n && s == TS_OK; k++) {
+        if (k) s = ts_buf_puts(x->log, ", ");
+        if (s == TS_OK) s = ts_buf_put_double(x->log, d->v[k]);
+    }
+    return s == TS_OK ? ts_buf_puts(x->log, "]}") : s;
+}
+
+static ts_status execute(exec *x, const aug_op_def *def, int index, const aug_draw *d, const aug_view *view) {
+    ts_status s = log_step(x, def, index, d);
+    if (s != TS_OK) return ts_error(x->ctx, TS_ERR_NOMEM, "out of memory");
+    if (def->cls == AUG_MATRIX) {
+        flush_lut(x);
+        double m[9], total[9];
+        int ow, oh;
+        def->matrix(d, view, m, &ow, &oh);
+        if (ow < 1 || oh < 1 || (uint64_t)ow * (uint64_t)oh > ts_ctx_limits(x->ctx).max_pixels)
+            return ts_error(x->ctx, TS_ERR_INVALID, "op \"%s\" makes a %dx%d image", def->name, ow, oh);
+        if (!x->has_matrix) aug_mat_identity(x->m);
+        aug_mat_mul(m, x->m, total);
+        memcpy(x->m, total, sizeof total);
+        x->w = ow, x->h = oh;
+        int ii = param_index(def, "interp"), bi = param_index(def, "border"), fi = param_index(def, "fill");
+        if (!x->has_matrix) x->interp = 0;
+        if (ii < 0 || d->v[ii] != 0) x->interp = 1; /* bilinear unless every fused op asks for nearest */
+        if (bi >= 0) x->border = (int)d->v[bi];
+        if (fi >= 0) memset(x->fill, (int)d->v[fi], sizeof x->fill);
+        x->has_matrix = 1;
+        return TS_OK;
+    }
+    if (def->cls == AUG_LUT) {
+        if ((s = flush_matrix(x)) != TS_OK) return s;
+        def->lut(d, x->s->image.c, x->lut);
+        x->has_lut = 1;
+        return TS_OK;
+    }
+    if ((s = flush_matrix(x)) != TS_OK) return s;
+    flush_lut(x);
+    return def->apply(x->ctx, d, x->s);
+}
+
+static ts_status run_node(exec *x, const aug_op *op, int forced);
+
+static ts_status run_leaf(exec *x, const aug_op *op, ts_rng *rng) {
+    aug_view view;
+    aug_draw d;
+    make_view(x, &view);
+    aug_draw_params(op, &view, rng, &d);
+    return execute(x, op->def, op->index, &d, &view);
+}
+
+static ts_status run_node(exec *x, const aug_op *op, int forced) {
+    ts_rng rng = ts_rng_for(x->seed, x->epoch, x->index, (uint64_t)op->index);
+    int apply = ts_rng_chance(&rng, op->p); /* always drawn, so later draws do not shift */
+    if (!forced && !apply) return TS_OK;
+    switch (op->node) {
+    case AUG_LEAF: return run_leaf(x, op, &rng);
+    case AUG_SEQUENCE:
+        for (size_t i = 0; i < op->n_children; i++) {
+            ts_status s = run_node(x, &op->children[i], 0);
+            if (s != TS_OK) return s;
+        }
+        return TS_OK;
+    case AUG_ONE_OF: {
+        double total = 0;
+        for (size_t i = 0; i < op->n_children; i++) total += op->children[i].p;
+        if (total <= 0 || !op->n_children) return TS_OK;
+        double r = ts_rng_uniform(&rng) * total;
+        size_t pick = op->n_children - 1;
+        for (size_t i = 0; i < op->n_children; i++) {
+            if (r < op->children[i].p) {
+                pick = i;
+                break;
+            }
+            r -= op->children[i].p;
+        }
+        return run_node(x, &op->children[pick], 1);
+    }
+    case AUG_SOME_OF: {
+        size_t n = op->n_children, k = (size_t)op->n_lo + ts_rng_below(&rng, (uint64_t)(op->n_hi - op->n_lo) + 1);
+        uint32_t order[256];
+        if (n > 256) n = 256;
+        for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
+        for (size_t i = 0; i < k && i < n; i++) { /* partial Fisher-Yates: k distinct ops */
+            size_t j = i + ts_rng_below(&rng, n - i);
+            uint32_t t = order[i];
+            order[i] = order[j], order[j] = t;
+        }
+        uint8_t chosen[256] = {0};
+        for (size_t i = 0; i < k && i < n; i++) chosen[order[i]] = 1;
+        for (size_t i = 0; i < n; i++) { /* in list order */
+            if (!chosen[i]) continue;
+            ts_status s = run_node(x, &op->children[i], 0);
+            if (s != TS_OK) return s;
+        }
+        return TS_OK;
+    }
+    }
+    return TS_OK;
+}
+
+static ts_status finish(exec *x) {
+    ts_status s = flush_matrix(x);
+    flush_lut(x);
+    return s;
+}
+
+static void begin(exec *x, ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample *s) {
+    memset(x, 0, sizeof *x);
+    x->ctx = ctx;
+    x->p = p;
+    x->s = s;
+    reset_lut(x);
+    for (size_t i = 0; i < s->n_objects; i++) {
+        ts_aug_object *o = &s->objects[i];
+        if (o->visibility == 0) o->visibility = 1;
+        if (o->label_weight == 0) o->label_weight = 1;
+        if (o->original_area == 0) aug_object_area(o, &o->original_area);
+    }
+}
+
+static ts_status check_sample(ts_ctx *ctx, const ts_aug_sample *s) {
+    if (!s->image.data || s->image.w < 1 || s->image.h < 1)
+        return ts_error(ctx, TS_ERR_INVALID, "augment: the sample has no image");
+    if (s->image.type != TS_PIX_U8 || s->image.c < 1 || s->image.c > 4)
+        return ts_error(ctx, TS_ERR_UNSUPPORTED, "augment: images must be 8-bit with 1 to 4 channels (got %d channels%s)",
+                        s->image.c, s->image.type != TS_PIX_U8 ? ", not 8-bit" : "");
+    return TS_OK;
+}
+
+ts_status ts_aug_apply(ts_ctx *ctx, const ts_aug_pipeline *p, uint64_t seed, uint64_t epoch, uint64_t index,
+                       ts_aug_sample *sample, ts_buf *log) {
+    ts_status s = check_sample(ctx, sample);
+    if (s != TS_OK) return s;
+    exec x;
+    begin(&x, ctx, p, sample);
+    x.seed = seed, x.epoch = epoch, x.index = index, x.log = log;
+    if (log && ts_buf_printf(log, "{\"seed\": %llu, \"epoch\": %llu, \"index\": %llu, \"ops\": [",
+                             (unsigned long long)seed, (unsigned long long)epoch, (unsigned long long)index) != TS_OK)
+        return ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+    s = run_node(&x, &p->root, 1);
+    if (s == TS_OK) s = finish(&x);
+    if (s == TS_OK && log && ts_buf_puts(log, "]}\n") != TS_OK) s = ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+    return s;
+}
+
+static const aug_op *find_index(const aug_op *op, int index) {
+    if (op->index == index) return op;
+    for (size_t i = 0; i < op->n_children; i++) {
+        const aug_op *f = find_index(&op->children[i], index);
+        if (f) return f;
+    }
+    return NULL;
+}
+
+ts_status ts_aug_replay(ts_ctx *ctx, const ts_aug_pipeline *p, const char *line, size_t len, ts_aug_sample *sample) {
+    ts_status s = check_sample(ctx, sample);
+    if (s != TS_OK) return s;
+    ts_jvalue *doc;
+    if ((s = ts_json_parse(ctx, "replay log", line, len, &doc)) != TS_OK) return s;
+    const ts_jvalue *ops = ts_json_get(doc, "ops");
+    exec x;
+    begin(&x, ctx, p, sample);
+    if (!ops || ops->type != TS_JARRAY) s = ts_error(ctx, TS_ERR_PARSE, "replay log: no \"ops\" list");
+    for (size_t k = 0; s == TS_OK && k < ops->u.arr.count; k++) {
+        const ts_jvalue *e = &ops->u.arr.items[k], *vals = ts_json_get(e, "v");
+        int64_t index;
+        const aug_op *op = ts_json_get_int(e, "i", &index) ? find_index(&p->root, (int)index) : NULL;
+        const char *name = ts_json_get_string(e, "op");
+        if (!op || op->node != AUG_LEAF || !name || strcmp(name, op->def->name) != 0 || !vals ||
+            vals->type != TS_JARRAY || vals->u.arr.count > AUG_MAX_PARAMS * 2) {
+            s = ts_error(ctx, TS_ERR_INVALID, "replay log: entry %zu does not match this pipeline", k);
+            break;
+        }
+        aug_draw d;
+        memset(&d, 0, sizeof d);
+        d.n = (int)vals->u.arr.count;
+        for (int i = 0; i < d.n; i++) d.v[i] = vals->u.arr.items[i].u.num.value;
+        aug_view view;
+        make_view(&x, &view);
+        s = execute(&x, op->def, op->index, &d, &view);
+    }
+    if (s == TS_OK) s = finish(&x);
+    ts_json_free(doc);
+    return s;
+}
+
+typedef struct {
+    ts_ctx *ctx;
+    const ts_aug_pipeline *p;
+    uint64_t seed, epoch, first;
+    ts_aug_sample *samples;
+    _Atomic int status;
+} batch_job;
+
+static void batch_range(void *user, size_t begin_i, size_t end, int worker) {
+    (void)worker;
+    batch_job *j = user;
+    for (size_t i = begin_i; i < end; i++) {
+        ts_status s = ts_aug_apply(j->ctx, j->p, j->seed, j->epoch, j->first + i, &j->samples[i], NULL);
+        if (s != TS_OK) atomic_store(&j->status, (int)s); /* the context keeps the first message */
+    }
+}
+
+ts_status ts_aug_apply_batch(ts_ctx *ctx, const ts_aug_pipeline *p, ts_pool *pool, uint64_t seed, uint64_t epoch,
+                             uint64_t first_index, ts_aug_sample *samples, size_t n) {
+    batch_job j = {ctx, p, seed, epoch, first_index, samples, TS_OK};
+    ts_pool_run(pool, n, 1, batch_range, &j);
+    return (ts_status)atomic_load(&j.status);
+}

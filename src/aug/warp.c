@@ -1,0 +1,205 @@
+/* Resampling through a 3x3 matrix, once per fused run of geometric ops:
+ * copies for integer shifts and flips, the separable resize for
+ * axis-aligned scaling, and a bilinear/nearest warp otherwise. Matrices map
+ * input to output in pixel-edge coordinates. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aug_internal.h"
+
+void aug_mat_identity(double m[9]) {
+    static const double id[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    memcpy(m, id, sizeof id);
+}
+
+void aug_mat_mul(const double a[9], const double b[9], double out[9]) {
+    double r[9];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) r[i * 3 + j] = a[i * 3] * b[j] + a[i * 3 + 1] * b[3 + j] + a[i * 3 + 2] * b[6 + j];
+    memcpy(out, r, sizeof r);
+}
+
+int aug_mat_invert(const double m[9], double out[9]) {
+    double c0 = m[4] * m[8] - m[5] * m[7], c1 = m[5] * m[6] - m[3] * m[8], c2 = m[3] * m[7] - m[4] * m[6];
+    double det = m[0] * c0 + m[1] * c1 + m[2] * c2;
+    if (!(fabs(det) > 1e-300) || !isfinite(det)) return 0;
+    double r[9] = {c0, m[2] * m[7] - m[1] * m[8], m[1] * m[5] - m[2] * m[4],
+                   c1, m[0] * m[8] - m[2] * m[6], m[2] * m[3] - m[0] * m[5],
+                   c2, m[1] * m[6] - m[0] * m[7], m[0] * m[4] - m[1] * m[3]};
+    for (int i = 0; i < 9; i++) out[i] = r[i] / det;
+    return 1;
+}
+
+void aug_mat_apply(const double m[9], double x, double y, double *ox, double *oy) {
+    double w = m[6] * x + m[7] * y + m[8];
+    *ox = (m[0] * x + m[1] * y + m[2]) / w;
+    *oy = (m[3] * x + m[4] * y + m[5]) / w;
+}
+
+/* Index of a tap outside [0, n) under the border mode, or -1 for constant. */
+static int border_index(int i, int n, int border) {
+    if (i >= 0 && i < n) return i;
+    if (border == 0) return -1;
+    if (border == 2) return i < 0 ? 0 : n - 1;
+    if (n == 1) return 0;
+    int period = 2 * (n - 1); /* reflect-101: gfedcb|abcdefgh|gfedcba */
+    i %= period;
+    if (i < 0) i += period;
+    return i < n ? i : period - i;
+}
+
+static int near_int(double v) { return fabs(v - nearbyint(v)) < 1e-7; }
+
+/* Integer shifts and flips: every output pixel is one input pixel. */
+static void copy_shift(const ts_image *src, const double inv[9], int border, const uint8_t *fill, ts_image *out) {
+    int c = src->c;
+    int sx = inv[0] > 0 ? 1 : -1, sy = inv[4] > 0 ? 1 : -1;
+    /* output pixel x covers [x, x+1): its centre maps to inv(x + .5) */
+    int x0 = (int)floor(inv[0] * 0.5 + inv[2]), y0 = (int)floor(inv[4] * 0.5 + inv[5]);
+    for (int y = 0; y < out->h; y++) {
+        uint8_t *dst = ts_image_row(out, y);
+        int yy = border_index(y0 + sy * y, src->h, border);
+        if (yy < 0) {
+            for (int x = 0; x < out->w; x++) memcpy(dst + (size_t)x * c, fill, (size_t)c);
+            continue;
+        }
+        const uint8_t *row = ts_image_row(src, yy);
+        int first = x0, last = x0 + sx * (out->w - 1);
+        if (sx > 0 && first >= 0 && last < src->w) {
+            memcpy(dst, row + (size_t)first * c, (size_t)out->w * c);
+            continue;
+        }
+        for (int x = 0; x < out->w; x++) {
+            int xx = border_index(x0 + sx * x, src->w, border);
+            if (xx < 0) memcpy(dst + (size_t)x * c, fill, (size_t)c);
+            else memcpy(dst + (size_t)x * c, row + (size_t)xx * c, (size_t)c);
+        }
+    }
+}
+
+static inline const uint8_t *tap(const ts_image *src, int x, int y, int border, const uint8_t *fill) {
+    int xx = border_index(x, src->w, border), yy = border_index(y, src->h, border);
+    if (xx < 0 || yy < 0) return fill;
+    return (const uint8_t *)ts_image_row(src, yy) + (size_t)xx * src->c;
+}
+
+static void warp_general(const ts_image *src, const double inv[9], int interp, int border, const uint8_t *fill,
+                         ts_image *out) {
+    int c = src->c, W = src->w, H = src->h;
+    int affine = inv[6] == 0 && inv[7] == 0 && inv[8] == 1;
+    for (int y = 0; y < out->h; y++) {
+        uint8_t *dst = ts_image_row(out, y);
+        double py = y + 0.5;
+        /* source position (pixel-edge) of the output pixel centre, minus .5 for index space */
+        double ax = inv[1] * py + inv[2] + inv[0] * 0.5, ay = inv[4] * py + inv[5] + inv[3] * 0.5;
+        double aw = inv[7] * py + inv[8] + inv[6] * 0.5;
+        for (int x = 0; x < out->w; x++, ax += inv[0], ay += inv[3], aw += inv[6]) {
+            double sxf = affine ? ax : ax / aw, syf = affine ? ay : ay / aw;
+            uint8_t *o = dst + (size_t)x * c;
+            if (!(fabs(sxf) < 1e9 && fabs(syf) < 1e9)) {
+                memcpy(o, fill, (size_t)c);
+                continue;
+            }
+            sxf -= 0.5, syf -= 0.5;
+            if (interp == 0) {
+                const uint8_t *p = tap(src, (int)floor(sxf + 0.5), (int)floor(syf + 0.5), border, fill);
+                memcpy(o, p, (size_t)c);
+                continue;
+            }
+            int x0 = (int)floor(sxf), y0 = (int)floor(syf);
+            int fx = (int)((sxf - x0) * 256 + 0.5), fy = (int)((syf - y0) * 256 + 0.5);
+            const uint8_t *p00, *p01, *p10, *p11;
+            if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
+                p00 = (const uint8_t *)ts_image_row(src, y0) + (size_t)x0 * c;
+                p01 = p00 + c;
+                p10 = p00 + src->stride;
+                p11 = p10 + c;
+            } else {
+                if (border == 0 && (x0 < -1 || y0 < -1 || x0 >= W || y0 >= H)) {
+                    memcpy(o, fill, (size_t)c);
+                    continue;
+                }
+                p00 = tap(src, x0, y0, border, fill);
+                p01 = tap(src, x0 + 1, y0, border, fill);
+                p10 = tap(src, x0, y0 + 1, border, fill);
+                p11 = tap(src, x0 + 1, y0 + 1, border, fill);
+            }
+            int w00 = (256 - fx) * (256 - fy), w01 = fx * (256 - fy), w10 = (256 - fx) * fy, w11 = fx * fy;
+            for (int k = 0; k < c; k++)
+                o[k] = (uint8_t)((p00[k] * w00 + p01[k] * w01 + p10[k] * w10 + p11[k] * w11 + 32768) >> 16);
+        }
+    }
+}
+
+static void flip_rows_in_place(ts_image *img, int horizontal, int vertical) {
+    int c = img->c;
+    if (horizontal)
+        for (int y = 0; y < img->h; y++) {
+            uint8_t *row = ts_image_row(img, y), t[4];
+            for (int a = 0, b = img->w - 1; a < b; a++, b--) {
+                memcpy(t, row + (size_t)a * c, (size_t)c);
+                memcpy(row + (size_t)a * c, row + (size_t)b * c, (size_t)c);
+                memcpy(row + (size_t)b * c, t, (size_t)c);
+            }
+        }
+    if (vertical) {
+        size_t n = (size_t)img->w * c;
+        uint8_t *t = malloc(n);
+        if (!t) return;
+        for (int a = 0, b = img->h - 1; a < b; a++, b--) {
+            memcpy(t, ts_image_row(img, a), n);
+            memcpy(ts_image_row(img, a), ts_image_row(img, b), n);
+            memcpy(ts_image_row(img, b), t, n);
+        }
+        free(t);
+    }
+}
+
+ts_status aug_warp(ts_ctx *ctx, const ts_image *src, const double m[9], int w, int h, int interp, int border,
+                   const uint8_t *fill, ts_image *out) {
+    double inv[9];
+    if (!aug_mat_invert(m, inv)) return ts_error(ctx, TS_ERR_INVALID, "augment: the geometric ops collapse the image");
+    uint8_t zero[4] = {0, 0, 0, 0};
+    if (!fill) fill = zero;
+    int axis = m[1] == 0 && m[3] == 0 && m[6] == 0 && m[7] == 0 && m[8] == 1;
+    if (axis && fabs(fabs(m[0]) - 1) < 1e-12 && fabs(fabs(m[4]) - 1) < 1e-12 && near_int(m[2]) && near_int(m[5])) {
+        ts_status s = ts_image_alloc(ctx, w, h, src->c, TS_PIX_U8, out);
+        if (s == TS_OK) copy_shift(src, inv, border, fill, out);
+        return s;
+    }
+    if (axis) {
+        /* the output rectangle comes from this input rectangle */
+        double x0 = inv[2], x1 = inv[0] * w + inv[2], y0 = inv[5], y1 = inv[4] * h + inv[5];
+        int hflip = x1 < x0, vflip = y1 < y0;
+        if (hflip) { double t = x0; x0 = x1; x1 = t; }
+        if (vflip) { double t = y0; y0 = y1; y1 = t; }
+        if (near_int(x0) && near_int(y0) && near_int(x1) && near_int(y1) && x0 > -1e-7 && y0 > -1e-7 &&
+            x1 < src->w + 1e-7 && y1 < src->h + 1e-7 && x1 - x0 >= 1 && y1 - y0 >= 1) {
+            ts_image view;
+            ts_status s = ts_image_crop(ctx, src, (int)nearbyint(x0), (int)nearbyint(y0), (int)nearbyint(x1 - x0),
+                                        (int)nearbyint(y1 - y0), &view);
+            int shrink = (x1 - x0) > w || (y1 - y0) > h;
+            ts_interp ip = interp == 0 ? TS_INTERP_NEAREST : shrink ? TS_INTERP_AREA : TS_INTERP_BILINEAR;
+            if (s == TS_OK) s = ts_image_resize(ctx, &view, w, h, ip, out);
+            if (s == TS_OK) flip_rows_in_place(out, hflip, vflip);
+            return s;
+        }
+    }
+    ts_status s = ts_image_alloc(ctx, w, h, src->c, TS_PIX_U8, out);
+    if (s == TS_OK) warp_general(src, inv, interp, border, fill, out);
+    return s;
+}
+
+ts_status aug_warp_mask(ts_ctx *ctx, const uint8_t *mask, int sw, int sh, const double m[9], int w, int h,
+                        uint8_t **out) {
+    ts_image src = {sw, sh, 1, (size_t)sw, TS_PIX_U8, (void *)mask}, dst;
+    uint8_t zero[4] = {0, 0, 0, 0};
+    double inv[9];
+    if (!aug_mat_invert(m, inv)) return ts_error(ctx, TS_ERR_INVALID, "augment: the geometric ops collapse the image");
+    ts_status s = ts_image_alloc(ctx, w, h, 1, TS_PIX_U8, &dst);
+    if (s != TS_OK) return s;
+    warp_general(&src, inv, 0, 0, zero, &dst); /* nearest: labels are never blended */
+    *out = dst.data;
+    return TS_OK;
+}
