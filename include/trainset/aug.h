@@ -72,6 +72,36 @@ ts_status ts_aug_replay(ts_ctx *ctx, const ts_aug_pipeline *pipeline, const char
 ts_status ts_aug_apply_batch(ts_ctx *ctx, const ts_aug_pipeline *pipeline, ts_pool *pool, uint64_t seed,
                              uint64_t epoch, uint64_t first_index, ts_aug_sample *samples, size_t n);
 
+/* Offline augmentation of a dataset: K variants of each (selected) image.
+ * Variant k of image i is sample index i * copies + k, so any variant can be
+ * recomputed alone. New images are encoded (JPEG for JPEG sources, else
+ * PNG) into `image_dir` and the returned dataset refers to them there;
+ * each new image carries the group id of its source (the source's own
+ * group, or its id) and source "augment:<path>". Annotations follow their
+ * objects (ids renumbered from 1). With `log`, one JSON line per variant
+ * {"image_id", "copy", "aug": {...}} is appended in order; `replay` (the
+ * text of such a log) re-applies exactly those draws instead. */
+typedef struct {
+    uint64_t seed, epoch;
+    uint32_t copies;
+    const char *classes;  /* comma-separated names: only images holding one; NULL = all */
+    int with_originals;   /* also keep the source images and annotations */
+    const char *image_dir;
+    ts_buf *log;
+    const char *replay;
+    size_t replay_len;
+} ts_aug_offline_opts;
+
+ts_status ts_aug_offline(ts_ctx *ctx, const ts_dataset *in, const ts_aug_pipeline *pipeline,
+                         const ts_aug_offline_opts *opts, ts_dataset **out);
+
+/* A contact sheet: `rows` rows of `cols` samples each (row-major in
+ * `samples`, entries with no image left blank), every sample letterboxed
+ * into a `cell` x `cell` square with its boxes, polygons and keypoints
+ * drawn in colours by category. `out` is an owned RGB image. */
+ts_status ts_aug_contact_sheet(ts_ctx *ctx, const ts_aug_sample *samples, size_t rows, size_t cols, int cell,
+                               ts_image *out);
+
 /* Names of all ops, NULL-terminated (for --help and the reference page). */
 const char *const *ts_aug_op_names(void);
 
