@@ -32,14 +32,10 @@ static const char *const kind_hint[TS_TIDE_KINDS] = {
     "objects never found: the class may be under-represented or its objects small/occluded; grow or balance it",
 };
 
-static void normalise_json_flag(int argc, char **argv) {
-    static char dash[] = "--json=-";
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) break;
-        if (strcmp(argv[i], "--json") == 0 && (i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1])))
-            argv[i] = dash;
-    }
-}
+/* From cmd_eval.c: read a results list (a COCO object is refused), and
+ * let a bare --json mean stdout. */
+ts_status cli_eval_read_predictions(cli_env *env, const char *path, ts_dataset **out);
+void cli_eval_json_flag(int argc, char **argv);
 
 static const char *class_name(const ts_error_report *r, int64_t id) {
     for (size_t k = 0; k < r->n_classes; k++)
@@ -154,7 +150,7 @@ static int errors_main(cli_env *env, int argc, char **argv) {
                       {NULL, 0, 0, NULL}};
     char **pos;
     int npos, done;
-    normalise_json_flag(argc, argv);
+    cli_eval_json_flag(argc, argv);
     int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
     if (rc || done) {
         free(pos);
@@ -173,12 +169,7 @@ static int errors_main(cli_env *env, int argc, char **argv) {
     if (!rc && json_out && strcmp(json_out, "-") == 0) env->json = 1;
     if (!rc && json_out && !env->json && cli_check_output(env, json_out, pos, npos)) rc = 1;
     if (!rc && (st = cli_read_dataset(env, pos[0], NULL, &gt)) != TS_OK) rc = cli_fail(env, st);
-    if (!rc && (st = cli_read_dataset(env, pos[1], NULL, &dt)) != TS_OK) rc = cli_fail(env, st);
-    if (!rc) {
-        const char *fmt = ts_dataset_meta(dt, "format");
-        if (fmt && strcmp(fmt, "coco") == 0 && !ts_dataset_meta(dt, "coco:results"))
-            rc = cli_fail(env, ts_error(env->ctx, TS_ERR_INVALID, "%s: is a COCO object, expected a results list", pos[1]));
-    }
+    if (!rc && (st = cli_eval_read_predictions(env, pos[1], &dt)) != TS_OK) rc = cli_fail(env, st);
     if (!rc && (st = ts_errors_analyze(env->ctx, gt, dt, type, (size_t)worst, &rep)) != TS_OK) rc = cli_fail(env, st);
     if (!rc) {
         if (!env->json && !env->quiet) print_report(&rep);

@@ -41,7 +41,8 @@ static int parse_iou_type(cli_env *env, const char *s, ts_iou_type *out) {
 
 /* `--json` takes a file, but a bare `--json` (last, or before another
  * option) means stdout, as for every other verb. */
-static void normalise_json_flag(int argc, char **argv) {
+void cli_eval_json_flag(int argc, char **argv);
+void cli_eval_json_flag(int argc, char **argv) {
     static char dash[] = "--json=-";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) break;
@@ -52,8 +53,11 @@ static void normalise_json_flag(int argc, char **argv) {
 
 /* Read predictions; a COCO object (not a results list) is refused, as
  * pycocotools' loadRes refuses it. */
-static ts_status read_predictions(cli_env *env, const char *path, ts_dataset **out) {
-    ts_status st = cli_read_dataset(env, path, NULL, out);
+ts_status cli_eval_read_predictions(cli_env *env, const char *path, ts_dataset **out);
+ts_status cli_eval_read_predictions(cli_env *env, const char *path, ts_dataset **out) {
+    /* a .json prediction file is a COCO results list; "[]" alone cannot be detected */
+    const char *format = env->format ? env->format : ts_ends_with_nocase(path, ".json") ? "coco" : NULL;
+    ts_status st = ts_dataset_read(env->ctx, path, format, NULL, out);
     if (st != TS_OK) return st;
     const char *fmt = ts_dataset_meta(*out, "format");
     if (fmt && strcmp(fmt, "coco") == 0 && !ts_dataset_meta(*out, "coco:results")) {
@@ -245,7 +249,7 @@ static int eval_main(cli_env *env, int argc, char **argv) {
                       {NULL, 0, 0, NULL}};
     char **pos;
     int npos, done;
-    normalise_json_flag(argc, argv);
+    cli_eval_json_flag(argc, argv);
     int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
     if (rc || done) {
         free(pos);
@@ -289,7 +293,7 @@ static int eval_main(cli_env *env, int argc, char **argv) {
     ts_status st = TS_OK;
     if (!rc && (st = cli_read_dataset(env, pos[0], NULL, &gt)) != TS_OK) rc = cli_fail(env, st);
     for (size_t i = 0; i < nf && !rc; i++)
-        if ((st = read_predictions(env, files[i].path, &files[i].ds)) != TS_OK) rc = cli_fail(env, st);
+        if ((st = cli_eval_read_predictions(env, files[i].path, &files[i].ds)) != TS_OK) rc = cli_fail(env, st);
     if (rc) goto cleanup;
     ts_buf_puts(&json, "{");
     if (ts_eval_is_classification(files[0].ds)) {
@@ -331,7 +335,7 @@ static int eval_main(cli_env *env, int argc, char **argv) {
         }
         ts_pr_series *series = calloc(nf, sizeof *series);
         if (!series) st = ts_error(env->ctx, TS_ERR_NOMEM, "out of memory");
-        for (size_t i = 0; series && i < nf; i++) series[i] = (ts_pr_series){ts_path_basename(files[i].path), files[i].ev};
+        for (size_t i = 0; series && i < nf; i++) series[i] = (ts_pr_series){files[i].path, files[i].ev};
         if (st == TS_OK && csv) st = ts_pr_write_csv(env->ctx, csv, series, nf);
         if (st == TS_OK && plot) st = ts_pr_write_svg(env->ctx, plot, series, nf);
         free(series);
