@@ -39,12 +39,16 @@ ts_status sample_labels_build(ts_ctx *ctx, const ts_dataset *ds, sample_labels *
         sample_labels_free(&l);
         return TS_ERR_NOMEM;
     }
-    /* annotations that name a known image and category, bucketed by image */
-    size_t kept = 0;
+    /* annotations that name a known image and category, bucketed by image;
+     * lookups are cached because annotations usually come image by image */
+    size_t kept = 0, ii = 0, ci = 0;
+    int64_t last_img = TS_NO_ID, last_cat = TS_NO_ID;
+    int img_ok = 0, cat_ok = 0;
     for (size_t a = 0; a < na; a++) {
-        size_t ii, ci;
-        if (!ts_dataset_find_image(ds, ts_dataset_annotation_image_id(ds, a), &ii)) continue;
-        if (!ts_dataset_find_category(ds, ts_dataset_annotation_category_id(ds, a), &ci)) continue;
+        int64_t iid = ts_dataset_annotation_image_id(ds, a), cid = ts_dataset_annotation_category_id(ds, a);
+        if (iid != last_img || a == 0) img_ok = ts_dataset_find_image(ds, iid, &ii), last_img = iid;
+        if (cid != last_cat || a == 0) cat_ok = ts_dataset_find_category(ds, cid, &ci), last_cat = cid;
+        if (!img_ok || !cat_ok) continue;
         ts_annotation ann;
         ts_dataset_annotation(ds, a, &ann);
         if (ann.flags & TS_ANN_NEGATIVE) continue;
