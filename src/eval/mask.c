@@ -30,9 +30,31 @@ void ts_mask_bbox(const ts_mask *mask, double bbox[4]) {
     ts_rle_bbox(mask->counts, mask->n, mask->h, mask->w, bbox);
 }
 
-static int cmp_u32(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+/* Sort n values ascending; `tmp` holds n more. Insertion sort for short
+ * outlines, else a byte-wise radix sort (the boundary points of a polygon
+ * are its hot spot). */
+static void sort_u32(uint32_t *a, uint32_t *tmp, size_t n) {
+    if (n <= 48) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t v = a[i];
+            size_t j = i;
+            while (j > 0 && a[j - 1] > v) a[j] = a[j - 1], j--;
+            a[j] = v;
+        }
+        return;
+    }
+    uint32_t *src = a, *dst = tmp;
+    for (int shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++) count[((src[i] >> shift) & 255) + 1]++;
+        if (count[((src[0] >> shift) & 255) + 1] == n) continue; /* all share this byte */
+        for (int b = 0; b < 256; b++) count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 255]++] = src[i];
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
 }
 
 /* Largest |scaled coordinate| accepted: keeps every int sum below 2^31. */
@@ -137,7 +159,7 @@ ts_status ts_mask_from_polygon(ts_ctx *ctx, const double *xy, size_t k, uint32_t
     for (size_t j = 0; j < m; j++) a[j] = (uint32_t)(u[j] * (int)h + v[j]);
     size_t na = m;
     a[na++] = h * w;
-    qsort(a, na, sizeof *a, cmp_u32);
+    sort_u32(a, b, na);
     uint32_t p = 0;
     for (size_t j = 0; j < na; j++) {
         uint32_t t = a[j];
