@@ -15,6 +15,47 @@ typedef struct {
     size_t n;
 } job;
 
+/* C = op(A) op(B) (row-major, beta 0) split into one block per worker
+ * along the larger of M and N, each block one single-threaded OpenBLAS
+ * call. Blocks depend only on the thread count, so results are identical
+ * run to run; workers sleep between jobs instead of spinning the way
+ * OpenBLAS's own threads do, which matters on two cores. */
+typedef struct {
+    int ta, tb, M, N, K, lda, ldb, ldc, parts;
+    const float *A, *B;
+    float *C;
+} gemm_job;
+
+static void gemm_part(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    const gemm_job *g = user;
+    for (size_t p = begin; p < end; p++) {
+        int split_m = g->M >= g->N;
+        int len = split_m ? g->M : g->N, lo = (int)((long)len * (long)p / g->parts),
+            hi = (int)((long)len * (long)(p + 1) / g->parts);
+        if (hi <= lo) continue;
+        const float *A = g->A, *B = g->B;
+        float *C = g->C;
+        if (split_m) {
+            A += g->ta ? (size_t)lo : (size_t)lo * (size_t)g->lda;
+            C += (size_t)lo * (size_t)g->ldc;
+        } else {
+            B += g->tb ? (size_t)lo * (size_t)g->ldb : (size_t)lo;
+            C += (size_t)lo;
+        }
+        cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+                    split_m ? hi - lo : g->M, split_m ? g->N : hi - lo, g->K, 1.0f, A, g->lda, B, g->ldb, 0.0f, C,
+                    g->ldc);
+    }
+}
+
+static void gemm(ts_nn_model *m, int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float *C, int ldc) {
+    gemm_job g = {ta, tb, M, N, K, lda, ldb, ldc, m->threads, A, B, C};
+    if ((double)M * N * K < 2e6 || m->threads < 2) g.parts = 1;
+    ts_pool_run(g.parts > 1 ? m->pool : NULL, (size_t)g.parts, 1, gemm_part, &g);
+}
+
 static int is_pointwise(const nn_layer *l) { return l->k == 1 && l->stride == 1 && l->pad == 0; }
 
 /* col[(c,ki,kj)][n][oh][ow] = in[c][n][oh*s-p+ki][ow*s-p+kj], 0 outside. */
@@ -116,8 +157,7 @@ void nn_conv_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n) {
         ts_pool_run(m->pool, krows, 1, im2col_rows, &j);
         col = m->col;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->oc, (int)cols, (int)krows, 1.0f, l->w, (int)krows,
-                col, (int)cols, 0.0f, l->out, (int)cols);
+    gemm(m, 0, 0, l->oc, (int)cols, (int)krows, l->w, (int)krows, col, (int)cols, l->out, (int)cols);
     job b = {l, NULL, l->out, NULL, cols};
     ts_pool_run(m->pool, (size_t)l->oc, 1, add_bias, &b);
 }
@@ -132,16 +172,13 @@ void nn_conv_backward(ts_nn_model *m, nn_layer *l, const float *in, float *din, 
         ts_pool_run(m->pool, krows, 1, im2col_rows, &j);
         col = m->col;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l->oc, (int)krows, (int)cols, 1.0f, l->dout, (int)cols,
-                col, (int)cols, 0.0f, l->gw, (int)krows);
+    gemm(m, 0, 1, l->oc, (int)krows, (int)cols, l->dout, (int)cols, col, (int)cols, l->gw, (int)krows);
     if (!din) return;
     if (is_pointwise(l)) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)krows, (int)cols, l->oc, 1.0f, l->w, (int)krows,
-                    l->dout, (int)cols, 0.0f, din, (int)cols);
+        gemm(m, 1, 0, (int)krows, (int)cols, l->oc, l->w, (int)krows, l->dout, (int)cols, din, (int)cols);
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)krows, (int)cols, l->oc, 1.0f, l->w, (int)krows,
-                l->dout, (int)cols, 0.0f, m->col, (int)cols);
+    gemm(m, 1, 0, (int)krows, (int)cols, l->oc, l->w, (int)krows, l->dout, (int)cols, m->col, (int)cols);
     job j = {l, m->col, din, NULL, n};
     ts_pool_run(m->pool, (size_t)l->ic, 1, col2im_channels, &j);
 }
@@ -254,13 +291,11 @@ void nn_fc_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n) {
         ts_pool_run(m->pool, n, 0, flatten_samples, &j);
         x = l->aux;
         /* out[units][N] = W[units][K] * X[N][K]^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l->oc, (int)n, (int)k, 1.0f, l->w, (int)k, x, (int)k,
-                    0.0f, l->out, (int)n);
+        gemm(m, 0, 1, l->oc, (int)n, (int)k, l->w, (int)k, x, (int)k, l->out, (int)n);
     } else {
         /* input already [K][N] */
         memcpy(l->aux, in, sizeof(float) * k * n);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->oc, (int)n, (int)k, 1.0f, l->w, (int)k, in,
-                    (int)n, 0.0f, l->out, (int)n);
+        gemm(m, 0, 0, l->oc, (int)n, (int)k, l->w, (int)k, in, (int)n, l->out, (int)n);
     }
     job b = {l, NULL, l->out, NULL, n};
     ts_pool_run(m->pool, (size_t)l->oc, 0, add_bias, &b);
@@ -272,21 +307,17 @@ void nn_fc_backward(ts_nn_model *m, nn_layer *l, float *din, size_t n) {
     job b = {l, l->dout, NULL, NULL, n};
     ts_pool_run(m->pool, (size_t)l->oc, 0, bias_grad, &b);
     if (flat) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->oc, (int)k, (int)n, 1.0f, l->dout, (int)n, l->aux,
-                    (int)k, 0.0f, l->gw, (int)k);
+        gemm(m, 0, 0, l->oc, (int)k, (int)n, l->dout, (int)n, l->aux, (int)k, l->gw, (int)k);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l->oc, (int)k, (int)n, 1.0f, l->dout, (int)n, l->aux,
-                    (int)n, 0.0f, l->gw, (int)k);
+        gemm(m, 0, 1, l->oc, (int)k, (int)n, l->dout, (int)n, l->aux, (int)n, l->gw, (int)k);
     }
     if (!din) return;
     if (flat) {
         /* dX[N][K] = dOut^T * W, into the flat buffer, then back to CNHW */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n, (int)k, l->oc, 1.0f, l->dout, (int)n, l->w,
-                    (int)k, 0.0f, l->aux, (int)k);
+        gemm(m, 1, 0, (int)n, (int)k, l->oc, l->dout, (int)n, l->w, (int)k, l->aux, (int)k);
         job j = {l, l->aux, din, NULL, n};
         ts_pool_run(m->pool, n, 0, unflatten_samples, &j);
     } else {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)k, (int)n, l->oc, 1.0f, l->w, (int)k, l->dout,
-                    (int)n, 0.0f, din, (int)n);
+        gemm(m, 1, 0, (int)k, (int)n, l->oc, l->w, (int)k, l->dout, (int)n, din, (int)n);
     }
 }

@@ -21,6 +21,31 @@ typedef struct {
 
 /* ---- batch normalisation ------------------------------------------------- */
 
+/* Sum and sum of squares of x - shift in float lanes (vectorisable, no
+ * long dependency chain), folded into doubles every block so long planes
+ * keep their precision. */
+static void sums(const float *x, size_t n, float shift, double *s_out, double *ss_out) {
+    double s = 0, ss = 0;
+    for (size_t at = 0; at < n; at += 4096) {
+        size_t end = n - at < 4096 ? n : at + 4096;
+        float a[8] = {0}, b[8] = {0};
+        size_t i = at;
+        for (; i + 8 <= end; i += 8)
+            for (int k = 0; k < 8; k++) {
+                float d = x[i + k] - shift;
+                a[k] += d;
+                b[k] += d * d;
+            }
+        for (; i < end; i++) {
+            float d = x[i] - shift;
+            a[0] += d;
+            b[0] += d * d;
+        }
+        for (int k = 0; k < 8; k++) s += a[k], ss += b[k];
+    }
+    *s_out = s, *ss_out = ss;
+}
+
 static void bn_forward_channels(void *user, size_t begin, size_t end, int worker) {
     (void)worker;
     const job *j = user;
@@ -36,47 +61,54 @@ static void bn_forward_channels(void *user, size_t begin, size_t end, int worker
             for (size_t i = 0; i < plane; i++) y[i] = x[i] * scale + shift;
             continue;
         }
-        double s = 0, ss = 0;
-        for (size_t i = 0; i < plane; i++) s += x[i];
-        double mean = s / (double)plane;
-        for (size_t i = 0; i < plane; i++) {
-            double d = x[i] - mean;
-            ss += d * d;
-        }
-        double var = ss / (double)plane;
+        double s, ss;
+        float k = x[0];
+        sums(x, plane, k, &s, &ss);
+        double dm = s / (double)plane, mean = k + dm;
+        double var = ss / (double)plane - dm * dm;
+        if (var < 0) var = 0;
         float inv = (float)(1.0 / sqrt(var + BN_EPS)), mu = (float)mean;
-        float *xh = l->aux + c * plane;
-        for (size_t i = 0; i < plane; i++) {
-            float h = (x[i] - mu) * inv;
-            xh[i] = h;
-            y[i] = h * gamma + beta;
-        }
-        l->stat[c] = inv;
+        float scale = gamma * inv, shift = beta - mu * scale;
+        for (size_t i = 0; i < plane; i++) y[i] = x[i] * scale + shift;
+        l->stat[2 * c] = mu;
+        l->stat[2 * c + 1] = inv;
         double unbiased = plane > 1 ? var * (double)plane / (double)(plane - 1) : var;
         l->rmean[c] = (float)((1 - BN_MOMENTUM) * l->rmean[c] + BN_MOMENTUM * mean);
         l->rvar[c] = (float)((1 - BN_MOMENTUM) * l->rvar[c] + BN_MOMENTUM * unbiased);
     }
 }
 
+/* x-hat is recomputed from the layer's input and the saved mean / inverse
+ * std rather than stored, saving a write and a read of the activations. */
 static void bn_backward_channels(void *user, size_t begin, size_t end, int worker) {
     (void)worker;
     const job *j = user;
     nn_layer *l = j->l;
     size_t plane = j->n * (size_t)l->ih * l->iw;
     for (size_t c = begin; c < end; c++) {
-        const float *dy = l->dout + c * plane, *xh = l->aux + c * plane;
+        const float *dy = l->dout + c * plane, *x = j->in + c * plane;
+        float mu = l->stat[2 * c], inv = l->stat[2 * c + 1];
         double sd = 0, sdx = 0;
-        for (size_t i = 0; i < plane; i++) {
-            sd += dy[i];
-            sdx += (double)dy[i] * xh[i];
+        for (size_t at = 0; at < plane; at += 4096) {
+            size_t stop = plane - at < 4096 ? plane : at + 4096;
+            float a[8] = {0}, b[8] = {0};
+            size_t i = at;
+            for (; i + 8 <= stop; i += 8)
+                for (int k = 0; k < 8; k++) {
+                    a[k] += dy[i + k];
+                    b[k] += dy[i + k] * (x[i + k] - mu);
+                }
+            for (; i < stop; i++) a[0] += dy[i], b[0] += dy[i] * (x[i] - mu);
+            for (int k = 0; k < 8; k++) sd += a[k], sdx += b[k];
         }
+        sdx *= inv;
         l->gb[c] = (float)sd;
         l->gw[c] = (float)sdx;
         if (!j->out) continue;
         float *dx = j->out + c * plane;
-        float k = l->w[c] * l->stat[c] / (float)plane;
-        float a = (float)sd, b = (float)sdx, p = (float)plane;
-        for (size_t i = 0; i < plane; i++) dx[i] = k * (p * dy[i] - a - xh[i] * b);
+        float k = l->w[c] * inv / (float)plane;
+        float a = (float)sd, b = (float)sdx * inv, p = (float)plane;
+        for (size_t i = 0; i < plane; i++) dx[i] = k * (p * dy[i] - a - (x[i] - mu) * b);
     }
 }
 
@@ -85,8 +117,8 @@ void nn_bn_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n, int t
     ts_pool_run(m->pool, (size_t)l->oc, 1, bn_forward_channels, &j);
 }
 
-void nn_bn_backward(ts_nn_model *m, nn_layer *l, float *din, size_t n) {
-    job j = {m, l, NULL, din, n, 0};
+void nn_bn_backward(ts_nn_model *m, nn_layer *l, const float *in, float *din, size_t n) {
+    job j = {m, l, in, din, n, 0};
     ts_pool_run(m->pool, (size_t)l->oc, 1, bn_backward_channels, &j);
 }
 
@@ -141,7 +173,15 @@ static void pool_forward_planes(void *user, size_t begin, size_t end, int worker
         for (int oy = 0; oy < l->oh; oy++) {
             for (int ox = 0; ox < l->ow; ox++) {
                 int y0 = oy * l->stride, x0 = ox * l->stride;
-                if (l->kind == NN_MAXPOOL) {
+                if (l->kind == NN_MAXPOOL && l->k == 2) {
+                    int a0 = y0 * l->iw + x0, best = a0;
+                    float v = x[a0];
+                    if (x[a0 + 1] > v) v = x[a0 + 1], best = a0 + 1;
+                    if (x[a0 + l->iw] > v) v = x[a0 + l->iw], best = a0 + l->iw;
+                    if (x[a0 + l->iw + 1] > v) v = x[a0 + l->iw + 1], best = a0 + l->iw + 1;
+                    y[oy * l->ow + ox] = v;
+                    ix[oy * l->ow + ox] = best;
+                } else if (l->kind == NN_MAXPOOL) {
                     int best = y0 * l->iw + x0;
                     float v = x[best];
                     for (int ky = 0; ky < l->k; ky++)

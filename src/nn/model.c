@@ -10,7 +10,12 @@
 
 #define OP_INIT 1
 
-void nn_blas_threads(const ts_nn_model *m) { openblas_set_num_threads(m->threads); }
+/* The model's workers run single-threaded GEMM blocks (conv.c), so
+ * OpenBLAS's own threads stay off. */
+void nn_blas_threads(const ts_nn_model *m) {
+    (void)m;
+    openblas_set_num_threads(1);
+}
 
 static size_t layer_param_count(const nn_layer *l, size_t *nw, size_t *nb) {
     size_t w = 0, b = 0;
@@ -91,10 +96,10 @@ ts_status nn_model_reserve(ts_ctx *ctx, ts_nn_model *m, size_t n) {
         l->dout = ts_alloc_array(ctx, sz, sizeof(float));
         if (!l->out || !l->dout) goto nomem;
         size_t aux = 0;
-        if (l->kind == NN_BN || l->kind == NN_DROPOUT) aux = sz;
+        if (l->kind == NN_DROPOUT) aux = sz;
         if (l->kind == NN_FC && !ts_mul_size((size_t)l->ic * l->ih * l->iw, n, &aux)) goto nomem;
         if (aux && !(l->aux = ts_alloc_array(ctx, aux, sizeof(float)))) goto nomem;
-        if (l->kind == NN_BN && !(l->stat = ts_alloc_array(ctx, (size_t)l->oc, sizeof(float)))) goto nomem;
+        if (l->kind == NN_BN && !(l->stat = ts_alloc_array(ctx, 2 * (size_t)l->oc, sizeof(float)))) goto nomem;
         if (l->kind == NN_MAXPOOL && !(l->idx = ts_alloc_array(ctx, sz, sizeof(int32_t)))) goto nomem;
         if (l->kind == NN_SKIP && !(l->acc = ts_alloc_array(ctx, sz, sizeof(float)))) goto nomem;
         if (l->kind == NN_CONV && !(l->k == 1 && l->stride == 1 && l->pad == 0)) {
@@ -364,7 +369,7 @@ void nn_backward(ts_nn_model *m, size_t n) {
         switch (l->kind) {
         case NN_CONV: nn_conv_backward(m, l, in, din, n); break;
         case NN_DWCONV: nn_dwconv_backward(m, l, in, din, n); break;
-        case NN_BN: nn_bn_backward(m, l, din, n); break;
+        case NN_BN: nn_bn_backward(m, l, in, din, n); break;
         case NN_RELU: case NN_LEAKY: if (din) nn_act_backward(m, l, din, n); break;
         case NN_MAXPOOL: case NN_AVGPOOL: case NN_GAP: if (din) nn_pool_backward(m, l, din, n); break;
         case NN_DROPOUT: if (din) nn_dropout_backward(m, l, din, n); break;

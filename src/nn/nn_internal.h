@@ -39,8 +39,8 @@ typedef struct {
     float *rmean, *rvar; /* batch norm running statistics */
     /* per-batch buffers, sized for the model's batch capacity */
     float *out, *dout;
-    float *aux;      /* bn: x-hat; fc: flattened input; dropout: mask */
-    float *stat;     /* bn: inverse std per channel */
+    float *aux;      /* fc: flattened input; dropout: mask */
+    float *stat;     /* bn: mean and inverse std per channel */
     int32_t *idx;    /* max pool: argmax */
     float *acc;      /* skip: gradient arriving through its add */
 } nn_layer;
@@ -118,7 +118,7 @@ void nn_dwconv_backward(ts_nn_model *m, nn_layer *l, const float *in, float *din
 void nn_fc_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n);
 void nn_fc_backward(ts_nn_model *m, nn_layer *l, float *din, size_t n);
 void nn_bn_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n, int training);
-void nn_bn_backward(ts_nn_model *m, nn_layer *l, float *din, size_t n);
+void nn_bn_backward(ts_nn_model *m, nn_layer *l, const float *in, float *din, size_t n);
 void nn_act_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n);
 void nn_act_backward(ts_nn_model *m, nn_layer *l, float *din, size_t n);
 void nn_pool_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n);
