@@ -20,6 +20,7 @@ struct ts_csv {
     const char *data;
     size_t len, pos;
     char *window;
+    size_t window_size;
     uint64_t consumed; /* absolute offset of data[0] */
     int eof, io_failed;
     uint64_t line, line_start; /* current line and its absolute offset */
@@ -51,7 +52,7 @@ static int refill(ts_csv *c) {
     c->consumed += c->len;
     c->pos = c->len = 0;
     for (;;) {
-        ssize_t n = read(c->fd, c->window, CSV_WINDOW);
+        ssize_t n = read(c->fd, c->window, c->window_size);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             c->io_failed = 1;
@@ -100,19 +101,20 @@ static ts_status csv_alloc(ts_ctx *ctx, const char *name, ts_csv **out) {
     return TS_OK;
 }
 
-static void skip_bom(ts_csv *c) {
-    if (peek_char(c) == 0xEF && c->len - c->pos >= 3 && (unsigned char)c->data[c->pos + 1] == 0xBB &&
-        (unsigned char)c->data[c->pos + 2] == 0xBF) {
-        c->pos += 3;
-        c->line_start = c->consumed + c->pos;
-    }
-}
+/* A UTF-8 BOM at the very start is skipped (looked at before the first
+ * read, so a window of any size sees it whole). */
+static int has_bom(const unsigned char *p, size_t n) { return n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF; }
 
 ts_status ts_csv_open_file(ts_ctx *ctx, const char *path, ts_csv **out) {
+    return ts_csv_open_file_window(ctx, path, CSV_WINDOW, out);
+}
+
+ts_status ts_csv_open_file_window(ts_ctx *ctx, const char *path, size_t window, ts_csv **out) {
     ts_csv *c;
     ts_status s = csv_alloc(ctx, path, &c);
     if (s != TS_OK) return s;
-    c->window = malloc(CSV_WINDOW);
+    c->window_size = window ? window : 1;
+    c->window = malloc(c->window_size);
     c->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (!c->window || c->fd < 0) {
         s = c->window ? ts_error(ctx, errno == ENOENT ? TS_ERR_NOT_FOUND : TS_ERR_IO, "%s: cannot open: %s", path,
@@ -122,11 +124,9 @@ ts_status ts_csv_open_file(ts_ctx *ctx, const char *path, ts_csv **out) {
         return s;
     }
     c->data = c->window;
-    skip_bom(c);
-    if (c->io_failed) {
-        ts_csv_close(c);
-        return TS_ERR_IO;
-    }
+    unsigned char head[3];
+    if (pread(c->fd, head, 3, 0) == 3 && has_bom(head, 3) && lseek(c->fd, 3, SEEK_SET) == 3)
+        c->consumed = c->line_start = 3;
     *out = c;
     return TS_OK;
 }
@@ -137,7 +137,7 @@ ts_status ts_csv_open_buffer(ts_ctx *ctx, const char *name, const char *data, si
     if (s != TS_OK) return s;
     c->data = data;
     c->len = len;
-    skip_bom(c);
+    if (has_bom((const unsigned char *)data, len)) c->pos = c->line_start = 3;
     *out = c;
     return TS_OK;
 }
@@ -214,6 +214,7 @@ static ts_status quoted_field(ts_csv *c, int *after) {
         while (c->pos < c->len && c->data[c->pos] != '"' && c->data[c->pos] != '\n') c->pos++;
         ts_status s = rec_append(c, c->data + start, c->pos - start);
         if (s != TS_OK) return s;
+        if (c->pos == c->len && refill(c)) continue; /* the window ended inside the field */
         int ch = next_char(c);
         if (ch < 0) {
             if (c->io_failed) return TS_ERR_IO;
@@ -266,6 +267,7 @@ ts_status ts_csv_next(ts_csv *c, int *got) {
                     size_t start = c->pos;
                     while (c->pos < c->len && !special_char(c, (unsigned char)c->data[c->pos])) c->pos++;
                     if ((s = rec_append(c, c->data + start, c->pos - start)) != TS_OK) return s;
+                    if (c->pos == c->len && refill(c)) continue; /* the window ended inside the field */
                     after = next_char(c);
                     if (after != '"') break;
                     /* A quote inside an unquoted field is kept as text, as

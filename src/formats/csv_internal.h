@@ -13,6 +13,9 @@ typedef struct ts_csv ts_csv;
 ts_status ts_csv_open_file(ts_ctx *ctx, const char *path, ts_csv **out);
 ts_status ts_csv_open_buffer(ts_ctx *ctx, const char *name, const char *data, size_t len, ts_csv **out);
 void ts_csv_close(ts_csv *csv); /* accepts NULL */
+/* Stream a file through a window of `window` bytes (tests and fuzzing use
+ * tiny windows so records straddle every refill). */
+ts_status ts_csv_open_file_window(ts_ctx *ctx, const char *path, size_t window, ts_csv **out);
 
 /* Use `delim` instead of ',' (before the first record). */
 void ts_csv_set_delimiter(ts_csv *csv, char delim);

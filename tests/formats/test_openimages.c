@@ -350,3 +350,85 @@ TEST(openimages_subset_suggests_near_misses) {
     CHECK(ds == NULL);
     free(dir);
 }
+
+/* ---- the CSV reader under it ------------------------------------------------------------- */
+
+#include "formats/csv_internal.h"
+
+static void csv_records(ts_csv *c, ts_buf *out) {
+    int got;
+    while (ts_csv_next(c, &got) == TS_OK && got) {
+        ts_buf_printf(out, "%llu:", (unsigned long long)ts_csv_line(c));
+        for (size_t i = 0; i < ts_csv_count(c); i++)
+            ts_buf_printf(out, "[%s@%llu]", ts_csv_field(c, i, NULL), (unsigned long long)ts_csv_field_col(c, i));
+        ts_buf_putc(out, '\n');
+    }
+}
+
+TEST(csv_quotes_crlf_bom_and_blank_lines) {
+    ts_ctx *ctx = ts_test_ctx();
+    const char text[] = "\xEF\xBB\xBF"
+                        "a,\"b,c\",\"say \"\"hi\"\"\"\r\n"
+                        "\r\n"
+                        "  \n"
+                        "x,\"multi\nline\",5 \"inch\"\n"
+                        "last,,";
+    const char want[] = "1:[a@1][b,c@3][say \"hi\"@9]\n"
+                        "4:[x@1][multi\nline@3][5 \"inch\"@7]\n"
+                        "6:[last@1][@6][@7]\n";
+    ts_csv *c = NULL;
+    ts_buf got = {0};
+    CHECK_OK(ctx, ts_csv_open_buffer(ctx, "t.csv", text, sizeof text - 1, &c));
+    csv_records(c, &got);
+    ts_csv_close(c);
+    CHECK_STR(got.data, want);
+    /* the same through file windows of every size from 1 byte up */
+    char *path = ts_path_join(ts_test_tmpdir(), "t.csv");
+    CHECK_OK(ctx, ts_file_write_atomic(ctx, path, text, sizeof text - 1));
+    for (size_t w = 1; w <= 48; w++) {
+        ts_buf again = {0};
+        CHECK_OK(ctx, ts_csv_open_file_window(ctx, path, w, &c));
+        csv_records(c, &again);
+        ts_csv_close(c);
+        if (!again.data || strcmp(again.data, want) != 0) ts_test_failf(__FILE__, __LINE__, "window %zu differs", w);
+        ts_buf_free(&again);
+    }
+    ts_buf_free(&got);
+    free(path);
+}
+
+TEST(csv_header_by_name_and_errors) {
+    ts_ctx *ctx = ts_test_ctx();
+    const char text[] = " ImageID ,LabelName\ni1,/m/0\n";
+    ts_csv *c = NULL;
+    int got;
+    CHECK_OK(ctx, ts_csv_open_buffer(ctx, "h.csv", text, sizeof text - 1, &c));
+    CHECK_OK(ctx, ts_csv_next(c, &got));
+    CHECK_OK(ctx, ts_csv_take_header(c));
+    CHECK_EQ_INT(ts_csv_column(c, "labelname"), 1);
+    CHECK_EQ_INT(ts_csv_column(c, "imageid"), 0);
+    CHECK_EQ_INT(ts_csv_column(c, "XMin"), -1);
+    ts_csv_close(c);
+    const char bad[] = "a,\"b\"x,c\n";
+    CHECK_OK(ctx, ts_csv_open_buffer(ctx, "q.csv", bad, sizeof bad - 1, &c));
+    CHECK_FAILS(ctx, ts_csv_next(c, &got), "q.csv:1:6: expected ',' or end of line after closing quote");
+    ts_csv_close(c);
+    const char open_quote[] = "a,b\nc,\"never closed\n";
+    CHECK_OK(ctx, ts_csv_open_buffer(ctx, "o.csv", open_quote, sizeof open_quote - 1, &c));
+    CHECK_OK(ctx, ts_csv_next(c, &got));
+    CHECK_FAILS(ctx, ts_csv_next(c, &got), "o.csv:2:3: quoted field is never closed");
+    ts_csv_close(c);
+    double d;
+    int64_t v;
+    CHECK(ts_csv_parse_double(" 0.25 ", &d) && d == 0.25);
+    CHECK(ts_csv_parse_double("1e-3", &d) && d == 1e-3);
+    CHECK(ts_csv_parse_double("0.1", &d) && d == 0.1);
+    CHECK(!ts_csv_parse_double("nan", &d));
+    CHECK(!ts_csv_parse_double("inf", &d));
+    CHECK(!ts_csv_parse_double("0x10", &d));
+    CHECK(!ts_csv_parse_double("1.5.2", &d));
+    CHECK(!ts_csv_parse_double("", &d));
+    CHECK(ts_csv_parse_int("-1", &v) && v == -1);
+    CHECK(!ts_csv_parse_int("9223372036854775808", &v));
+    CHECK(ts_csv_parse_int("-9223372036854775808", &v) && v == INT64_MIN);
+}
