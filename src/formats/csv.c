@@ -40,7 +40,7 @@ struct ts_csv {
 
 /* Character classes for the unquoted fast path. */
 static int special_char(const ts_csv *c, unsigned char ch) {
-    return ch == (unsigned char)c->delim || ch == '\n' || ch == '\r' || ch == '"';
+    return ch == (unsigned char)c->delim || ch == '\n' || ch == '\r' || ch == '"' || ch == 0;
 }
 
 static int refill(ts_csv *c) {
@@ -79,6 +79,12 @@ static inline int peek_char(ts_csv *c) {
 }
 
 static uint64_t cur_col(const ts_csv *c) { return c->consumed + c->pos - c->line_start + 1; }
+
+/* Text formats hold no NUL bytes; one means a binary or corrupt file, and
+ * names with NULs in them could not be written back. */
+static ts_status nul_error(ts_csv *c) {
+    return ts_error_at(c->ctx, TS_ERR_PARSE, c->name, c->line, cur_col(c) - 1, "NUL byte in CSV text");
+}
 
 static void new_line(ts_csv *c) {
     c->line++;
@@ -211,7 +217,7 @@ static ts_status quoted_field(ts_csv *c, int *after) {
     uint64_t open_line = c->line, open_col = cur_col(c) - 1;
     for (;;) {
         size_t start = c->pos;
-        while (c->pos < c->len && c->data[c->pos] != '"' && c->data[c->pos] != '\n') c->pos++;
+        while (c->pos < c->len && c->data[c->pos] != '"' && c->data[c->pos] != '\n' && c->data[c->pos] != 0) c->pos++;
         ts_status s = rec_append(c, c->data + start, c->pos - start);
         if (s != TS_OK) return s;
         if (c->pos == c->len && refill(c)) continue; /* the window ended inside the field */
@@ -221,6 +227,7 @@ static ts_status quoted_field(ts_csv *c, int *after) {
             return ts_error_at(c->ctx, TS_ERR_PARSE, c->name, open_line, open_col,
                                "quoted field is never closed (expected '\"')");
         }
+        if (ch == 0) return nul_error(c);
         if (ch == '\n') {
             if ((s = rec_append(c, "\n", 1)) != TS_OK) return s;
             new_line(c);
@@ -269,6 +276,7 @@ ts_status ts_csv_next(ts_csv *c, int *got) {
                     if ((s = rec_append(c, c->data + start, c->pos - start)) != TS_OK) return s;
                     if (c->pos == c->len && refill(c)) continue; /* the window ended inside the field */
                     after = next_char(c);
+                    if (after == 0) return nul_error(c);
                     if (after != '"') break;
                     /* A quote inside an unquoted field is kept as text, as
                      * spreadsheet exports and Python's csv module do. */

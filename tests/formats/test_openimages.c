@@ -418,6 +418,10 @@ TEST(csv_header_by_name_and_errors) {
     CHECK_OK(ctx, ts_csv_next(c, &got));
     CHECK_FAILS(ctx, ts_csv_next(c, &got), "o.csv:2:3: quoted field is never closed");
     ts_csv_close(c);
+    const char nul[] = "a,b\0c\n";
+    CHECK_OK(ctx, ts_csv_open_buffer(ctx, "n.csv", nul, sizeof nul - 1, &c));
+    CHECK_FAILS(ctx, ts_csv_next(c, &got), "n.csv:1:4: NUL byte");
+    ts_csv_close(c);
     double d;
     int64_t v;
     CHECK(ts_csv_parse_double(" 0.25 ", &d) && d == 0.25);
