@@ -560,7 +560,7 @@ static ts_status on_record(void *user, const xml_node *root, const xml_node *rec
 static char *find_xml(const char *path) {
     if (ts_file_exists(path)) return strdup(path);
     char *p = ts_path_join(path, "annotations.xml");
-    if (p && ts_file_exists(p) && xml_sniff_root(p, "annotations")) return p;
+    if (p && ts_file_exists(p)) return p;
     free(p);
     char **names = NULL;
     size_t n = 0;
