@@ -35,12 +35,18 @@ typedef struct {
     double label_weight;  /* 1; mixup / cutmix blend labels by weight */
 } ts_aug_object;
 
-typedef struct {
+typedef struct ts_aug_sample_s {
     ts_image image;       /* owned, 8-bit HWC, 1..4 channels */
     ts_aug_object *objects;
     size_t n_objects;
     uint8_t *label_map;   /* optional class-index map of the image's size */
     float *chw;           /* set by `normalize`: c*h*w floats (owned) */
+    /* Where the multi-image ops (mixup, cutmix, mosaic, copy_paste) get
+     * other samples: `draw` is a random 32-bit number the op drew (map it
+     * to an image, e.g. draw % count). NULL: those ops leave the sample as
+     * it is. Must be thread-safe when batches run on a pool. */
+    ts_status (*partner)(void *user, ts_ctx *ctx, uint64_t draw, struct ts_aug_sample_s *out);
+    void *partner_user;
 } ts_aug_sample;
 
 /* Free everything a sample owns and zero it; accepts NULL. */
@@ -48,6 +54,10 @@ void ts_aug_sample_clear(ts_aug_sample *sample);
 /* A sample from image `index` of a dataset (pixels decoded, its annotations
  * as objects; RLE masks decoded to masks). */
 ts_status ts_aug_sample_from_dataset(ts_ctx *ctx, const ts_dataset *ds, size_t index, ts_aug_sample *out);
+
+/* A partner provider for multi-image ops drawing from a dataset (`user` is
+ * the const ts_dataset *): image draw % count, unaugmented. */
+ts_status ts_aug_partner_from_dataset(void *user, ts_ctx *ctx, uint64_t draw, ts_aug_sample *out);
 
 typedef struct ts_aug_pipeline ts_aug_pipeline;
 

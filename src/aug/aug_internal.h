@@ -100,6 +100,15 @@ ts_status aug_warp(ts_ctx *ctx, const ts_image *src, const double m[9], int w, i
 ts_status aug_warp_mask(ts_ctx *ctx, const uint8_t *mask, int sw, int sh, const double m[9], int w, int h,
                         uint8_t **out);
 
+/* Resample a sample's pixels, masks and targets through `m` to w x h
+ * (`p` may be NULL: corner boxes, no filters). */
+ts_status aug_sample_transform(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample *s, const double m[9], int w, int h,
+                               int interp, int border, const uint8_t *fill);
+/* Fill a w x h mask with the polygon rings (even-odd, pixel centres). */
+void aug_fill_polygons(const double *coords, const uint32_t *ring_sizes, uint32_t n_rings, int w, int h, uint8_t *mask);
+/* A Beta(a, a) draw. */
+double aug_beta(ts_rng *rng, double a);
+
 /* Targets (targets.c): transform every object by `m` to a w x h image. */
 ts_status aug_targets_matrix(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample *s, const double m[9], int w, int h);
 /* Transform by a point map (remap ops); `map` maps an output point to... no:
@@ -107,6 +116,8 @@ ts_status aug_targets_matrix(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sampl
 typedef void (*aug_point_fn)(const void *user, double x, double y, double *ox, double *oy);
 ts_status aug_targets_points(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample *s, aug_point_fn fn,
                              const void *user, int w, int h);
+/* Objects fresh from a caller: visibility and label weight 1, areas known. */
+void aug_sample_prepare(ts_aug_sample *s);
 /* Drop objects under the pipeline's filters (min area, visibility, size). */
 void aug_targets_filter(const ts_aug_pipeline *p, ts_aug_sample *s);
 /* Recompute each object's box from its polygon or mask (when it has one). */

@@ -31,19 +31,17 @@ typedef struct {
     float lut[4][256];
 } exec;
 
-static ts_status flush_matrix(exec *x) {
-    if (!x->has_matrix) return TS_OK;
-    x->has_matrix = 0;
-    ts_aug_sample *s = x->s;
+ts_status aug_sample_transform(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample *s, const double m[9], int w, int h,
+                               int interp, int border, const uint8_t *fill) {
     int sw = s->image.w, sh = s->image.h;
     ts_image out;
-    ts_status st = aug_warp(x->ctx, &s->image, x->m, x->w, x->h, x->interp, x->border, x->fill, &out);
+    ts_status st = aug_warp(ctx, &s->image, m, w, h, interp, border, fill, &out);
     if (st != TS_OK) return st;
     ts_image_free(&s->image);
     s->image = out;
     if (s->label_map) {
         uint8_t *m2;
-        if ((st = aug_warp_mask(x->ctx, s->label_map, sw, sh, x->m, x->w, x->h, &m2)) != TS_OK) return st;
+        if ((st = aug_warp_mask(ctx, s->label_map, sw, sh, m, w, h, &m2)) != TS_OK) return st;
         free(s->label_map);
         s->label_map = m2;
     }
@@ -51,13 +49,19 @@ static ts_status flush_matrix(exec *x) {
         ts_aug_object *o = &s->objects[i];
         if (!o->mask) continue;
         uint8_t *m2;
-        if ((st = aug_warp_mask(x->ctx, o->mask, sw, sh, x->m, x->w, x->h, &m2)) != TS_OK) return st;
+        if ((st = aug_warp_mask(ctx, o->mask, sw, sh, m, w, h, &m2)) != TS_OK) return st;
         free(o->mask);
         o->mask = m2;
     }
-    st = aug_targets_matrix(x->ctx, x->p, s, x->m, x->w, x->h);
-    if (st == TS_OK) aug_targets_filter(x->p, s);
+    st = aug_targets_matrix(ctx, p, s, m, w, h);
+    if (st == TS_OK && p) aug_targets_filter(p, s);
     return st;
+}
+
+static ts_status flush_matrix(exec *x) {
+    if (!x->has_matrix) return TS_OK;
+    x->has_matrix = 0;
+    return aug_sample_transform(x->ctx, x->p, x->s, x->m, x->w, x->h, x->interp, x->border, x->fill);
 }
 
 static void reset_lut(exec *x) {
@@ -162,7 +166,9 @@ static ts_status execute(exec *x, const aug_op_def *def, int index, const aug_dr
     }
     if ((s = flush_matrix(x)) != TS_OK) return s;
     flush_lut(x);
-    return def->apply(x->ctx, d, x->s);
+    s = def->apply(x->ctx, d, x->s);
+    if (s == TS_OK) aug_targets_filter(x->p, x->s); /* occlusion and remaps change visibility */
+    return s;
 }
 
 static ts_status run_node(exec *x, const aug_op *op, int forced);
@@ -237,12 +243,7 @@ static void begin(exec *x, ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample 
     x->p = p;
     x->s = s;
     reset_lut(x);
-    for (size_t i = 0; i < s->n_objects; i++) {
-        ts_aug_object *o = &s->objects[i];
-        if (o->visibility == 0) o->visibility = 1;
-        if (o->label_weight == 0) o->label_weight = 1;
-        if (o->original_area == 0) aug_object_area(o, &o->original_area);
-    }
+    aug_sample_prepare(s);
 }
 
 static ts_status check_sample(ts_ctx *ctx, const ts_aug_sample *s) {

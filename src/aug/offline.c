@@ -55,6 +55,8 @@ static ts_status make_variant(job *j, variant *v) {
     ts_ctx *ctx = j->ctx;
     ts_status s = ts_aug_sample_from_dataset(ctx, j->ds, v->image, &v->result);
     if (s != TS_OK) return s;
+    v->result.partner = ts_aug_partner_from_dataset;
+    v->result.partner_user = (void *)j->ds;
     ts_buf log = {0};
     uint64_t index = (uint64_t)v->image * j->o->copies + v->copy;
     if (v->replay) s = ts_aug_replay(ctx, j->p, v->replay, v->replay_len, &v->result);

@@ -35,3 +35,52 @@ static void gamma_lut(const aug_draw *d, int channels, float lut[4][256]) {
         for (int i = 0; i < 256; i++) lut[c][i] = (float)(255 * pow(clampf(lut[c][i]) / 255.0, g));
 }
 const aug_op_def aug_op_gamma = {"gamma", AUG_LUT, gamma_params, NULL, NULL, gamma_lut, NULL, NULL};
+
+/* curve: a random smooth monotone transfer curve, 0 -> 0 and 255 -> 255,
+ * through a middle point moved by up to `strength` (a quadratic Bezier) */
+static const aug_param_spec curve_params[] = {{"strength", PARAM_NUMBER, -0.2, 0.2, -0.45, 0.45, NULL}, END_PARAMS};
+static void curve_lut(const aug_draw *d, int channels, float lut[4][256]) {
+    double k = d->v[0]; /* control point (0.5 - k, 0.5 + k) */
+    for (int c = 0; c < channels && c < 3; c++)
+        for (int i = 0; i < 256; i++) {
+            double x = clampf(lut[c][i]) / 255.0, cx = 0.5 - k, cy = 0.5 + k;
+            /* solve x = 2t(1-t)cx + t^2 for t in [0,1] */
+            double a = 1 - 2 * cx, t = fabs(a) < 1e-9 ? x / (2 * cx) : (-cx + sqrt(cx * cx + a * x)) / a;
+            lut[c][i] = (float)(255 * (2 * t * (1 - t) * cy + t * t));
+        }
+}
+const aug_op_def aug_op_curve = {"curve", AUG_LUT, curve_params, NULL, NULL, curve_lut, NULL, NULL};
+
+/* channel_shift: v + shift_c * 255, drawn per channel (RGB) */
+static const aug_param_spec shift_params[] = {{"limit", PARAM_NUMBER, -0.08, 0.08, -1, 1, NULL}, END_PARAMS};
+static void shift_extra(const aug_op *op, const aug_view *v, ts_rng *rng, aug_draw *d) {
+    (void)v;
+    for (int c = 0; c < 3; c++) d->v[d->n++] = op->lo[0] == op->hi[0] ? op->lo[0] : ts_rng_range(rng, op->lo[0], op->hi[0]);
+}
+static void shift_lut(const aug_draw *d, int channels, float lut[4][256]) {
+    for (int c = 0; c < channels && c < 3; c++)
+        for (int i = 0; i < 256; i++) lut[c][i] = clampf(lut[c][i] + (float)(d->v[1 + c] * 255));
+}
+const aug_op_def aug_op_channel_shift = {"channel_shift", AUG_LUT, shift_params, shift_extra, NULL, shift_lut, NULL, NULL};
+
+/* color_temperature: white balance as per-channel gains of a black body
+ * shifted from 6500 K (warm below, cool above), normalized to keep green */
+static const aug_param_spec temp_params[] = {{"kelvin", PARAM_NUMBER, 4500, 8500, 1000, 40000, NULL}, END_PARAMS};
+static void kelvin_rgb(double k, double rgb[3]) {
+    double t = k / 100, r, g, b;
+    r = t <= 66 ? 255 : 329.698727446 * pow(t - 60, -0.1332047592);
+    g = t <= 66 ? 99.4708025861 * log(t) - 161.1195681661 : 288.1221695283 * pow(t - 60, -0.0755148492);
+    b = t >= 66 ? 255 : t <= 19 ? 0 : 138.5177312231 * log(t - 10) - 305.0447927307;
+    rgb[0] = r, rgb[1] = g, rgb[2] = b;
+}
+static void temp_lut(const aug_draw *d, int channels, float lut[4][256]) {
+    double ref[3], now[3];
+    kelvin_rgb(6500, ref);
+    kelvin_rgb(d->v[0], now);
+    if (channels < 3) return;
+    for (int c = 0; c < 3; c++) {
+        double gain = (now[c] / fmax(ref[c], 1)) / (now[1] / fmax(ref[1], 1));
+        for (int i = 0; i < 256; i++) lut[c][i] = clampf((float)(lut[c][i] * gain));
+    }
+}
+const aug_op_def aug_op_color_temperature = {"color_temperature", AUG_LUT, temp_params, NULL, NULL, temp_lut, NULL, NULL};

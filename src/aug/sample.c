@@ -71,3 +71,10 @@ ts_status ts_aug_sample_from_dataset(ts_ctx *ctx, const ts_dataset *ds, size_t i
     *out = s;
     return TS_OK;
 }
+
+ts_status ts_aug_partner_from_dataset(void *user, ts_ctx *ctx, uint64_t draw, ts_aug_sample *out) {
+    const ts_dataset *ds = user;
+    size_t n = ts_dataset_image_count(ds);
+    if (n == 0) return ts_error(ctx, TS_ERR_INVALID, "augment: no images to mix with");
+    return ts_aug_sample_from_dataset(ctx, ds, (size_t)(draw % n), out);
+}

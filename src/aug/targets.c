@@ -39,6 +39,15 @@ void aug_object_area(const ts_aug_object *o, double *area) {
     else *area = 0;
 }
 
+void aug_sample_prepare(ts_aug_sample *s) {
+    for (size_t i = 0; i < s->n_objects; i++) {
+        ts_aug_object *o = &s->objects[i];
+        if (o->visibility == 0) o->visibility = 1;
+        if (o->label_weight == 0) o->label_weight = 1;
+        if (o->original_area == 0) aug_object_area(o, &o->original_area);
+    }
+}
+
 /* Clip a ring to [0,w] x [0,h] (Sutherland-Hodgman); returns the vertex
  * count written to `out`. `out` and `tmp` have room for n + 8 vertices. */
 static uint32_t clip_ring(const double *in, uint32_t n, double w, double h, double *out, double *tmp) {
@@ -217,7 +226,7 @@ static ts_status move_object(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_objec
         if (expected > 0) o->visibility = fmin(prev_vis, prev_vis * (double)kept / expected);
         return TS_OK;
     }
-    if (o->has_box) move_box(o, pm, p->bbox_rotate, w, h);
+    if (o->has_box) move_box(o, pm, p ? p->bbox_rotate : BBOX_CORNERS, w, h);
     return TS_OK;
 }
 

@@ -30,6 +30,8 @@ static ts_status write_preview(cli_env *env, const ts_dataset *ds, const ts_aug_
     for (size_t r = 0; r < rows && s == TS_OK; r++)
         for (size_t c = 0; c < cols && s == TS_OK; c++) {
             s = ts_aug_sample_from_dataset(env->ctx, ds, r, &cells[r * cols + c]);
+            cells[r * cols + c].partner = ts_aug_partner_from_dataset;
+            cells[r * cols + c].partner_user = (void *)ds;
             if (s == TS_OK && c > 0)
                 s = ts_aug_apply(env->ctx, p, seed, epoch, (uint64_t)r * copies + (c - 1), &cells[r * cols + c], NULL);
         }

@@ -1,0 +1,248 @@
+/* Non-linear geometric ops as dense displacement fields: elastic
+ * deformation (Simard et al.), grid distortion and lens (barrel /
+ * pincushion) distortion. Pixels are resampled through the backward field
+ * (output -> input); targets move through its inverse, found per point by
+ * fixed-point iteration on the field, never by drawing a mask per box. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aug_internal.h"
+
+#define END_PARAMS {NULL, 0, 0, 0, 0, 0, NULL}
+
+typedef struct {
+    int w, h;
+    float *sx, *sy; /* per output pixel centre: the input position (pixel-edge) */
+} field;
+
+static void field_free(field *f) {
+    free(f->sx);
+    free(f->sy);
+}
+
+static ts_status field_alloc(ts_ctx *ctx, field *f, int w, int h) {
+    f->w = w, f->h = h;
+    f->sx = ts_alloc_array(ctx, (size_t)w * h, sizeof *f->sx);
+    f->sy = ts_alloc_array(ctx, (size_t)w * h, sizeof *f->sy);
+    if (!f->sx || !f->sy) {
+        field_free(f);
+        return TS_ERR_NOMEM;
+    }
+    return TS_OK;
+}
+
+/* Bilinear lookup of the backward map at a continuous output point. */
+static void field_at(const field *f, double x, double y, double *sx, double *sy) {
+    double fx = x - 0.5, fy = y - 0.5;
+    int x0 = (int)floor(fx), y0 = (int)floor(fy);
+    double ax = fx - x0, ay = fy - y0;
+    int xa = x0 < 0 ? 0 : x0 >= f->w ? f->w - 1 : x0, xb = x0 + 1 < 0 ? 0 : x0 + 1 >= f->w ? f->w - 1 : x0 + 1;
+    int ya = y0 < 0 ? 0 : y0 >= f->h ? f->h - 1 : y0, yb = y0 + 1 < 0 ? 0 : y0 + 1 >= f->h ? f->h - 1 : y0 + 1;
+    size_t i00 = (size_t)ya * f->w + xa, i01 = (size_t)ya * f->w + xb, i10 = (size_t)yb * f->w + xa,
+           i11 = (size_t)yb * f->w + xb;
+    /* displacement is interpolated, so points outside extrapolate smoothly */
+    double d00x = f->sx[i00] - (xa + 0.5), d01x = f->sx[i01] - (xb + 0.5), d10x = f->sx[i10] - (xa + 0.5),
+           d11x = f->sx[i11] - (xb + 0.5);
+    double d00y = f->sy[i00] - (ya + 0.5), d01y = f->sy[i01] - (ya + 0.5), d10y = f->sy[i10] - (yb + 0.5),
+           d11y = f->sy[i11] - (yb + 0.5);
+    double dx = (1 - ay) * ((1 - ax) * d00x + ax * d01x) + ay * ((1 - ax) * d10x + ax * d11x);
+    double dy = (1 - ay) * ((1 - ax) * d00y + ax * d01y) + ay * ((1 - ax) * d10y + ax * d11y);
+    *sx = x + dx, *sy = y + dy;
+}
+
+/* Forward map of an input point: the output point q with field(q) = p. */
+static void forward(const void *user, double px, double py, double *ox, double *oy) {
+    const field *f = user;
+    double qx = px, qy = py;
+    for (int it = 0; it < 30; it++) {
+        double sx, sy;
+        field_at(f, qx, qy, &sx, &sy);
+        double ex = sx - px, ey = sy - py;
+        qx -= ex, qy -= ey;
+        if (fabs(ex) + fabs(ey) < 1e-4) break;
+    }
+    *ox = qx, *oy = qy;
+}
+
+static ts_status apply_field(ts_ctx *ctx, ts_aug_sample *s, const field *f) {
+    ts_image *img = &s->image, out;
+    ts_status st = ts_image_alloc(ctx, img->w, img->h, img->c, TS_PIX_U8, &out);
+    if (st != TS_OK) return st;
+    int c = img->c, W = img->w, H = img->h;
+    for (int y = 0; y < H; y++) {
+        uint8_t *o = ts_image_row(&out, y);
+        for (int x = 0; x < W; x++, o += c) {
+            double sx = f->sx[(size_t)y * W + x] - 0.5, sy = f->sy[(size_t)y * W + x] - 0.5;
+            int x0 = (int)floor(sx), y0 = (int)floor(sy);
+            double ax = sx - x0, ay = sy - y0;
+            for (int k = 0; k < c; k++) {
+                double v = 0;
+                for (int t = 0; t < 4; t++) {
+                    int xx = x0 + (t & 1), yy = y0 + (t >> 1);
+                    double wgt = ((t & 1) ? ax : 1 - ax) * ((t >> 1) ? ay : 1 - ay);
+                    if (xx < 0 || yy < 0 || xx >= W || yy >= H) continue; /* constant 0 border */
+                    v += wgt * ((const uint8_t *)ts_image_row(img, yy))[(size_t)xx * c + k];
+                }
+                o[k] = (uint8_t)(v + 0.5);
+            }
+        }
+    }
+    /* masks: nearest through the same field */
+    uint8_t *maps[2] = {s->label_map, NULL};
+    for (size_t i = 0; i <= s->n_objects; i++) {
+        uint8_t *m = i == 0 ? maps[0] : s->objects[i - 1].mask;
+        if (!m) continue;
+        uint8_t *nm = ts_calloc_array(ctx, (size_t)W * H, 1);
+        if (!nm) {
+            ts_image_free(&out);
+            return TS_ERR_NOMEM;
+        }
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                int xx = (int)floor(f->sx[(size_t)y * W + x]), yy = (int)floor(f->sy[(size_t)y * W + x]);
+                if (xx >= 0 && yy >= 0 && xx < W && yy < H) nm[(size_t)y * W + x] = m[(size_t)yy * W + xx];
+            }
+        free(m);
+        if (i == 0) s->label_map = nm;
+        else s->objects[i - 1].mask = nm;
+    }
+    ts_image_free(img);
+    *img = out;
+    return TS_OK;
+}
+
+/* A static pipeline for target filtering: remaps keep every object and
+ * leave the pipeline-level filters to the next matrix flush. */
+static const ts_aug_pipeline no_filters;
+
+static ts_status finish(ts_ctx *ctx, ts_aug_sample *s, field *f) {
+    ts_status st = apply_field(ctx, s, f);
+    if (st == TS_OK) st = aug_targets_points(ctx, &no_filters, s, forward, f, s->image.w, s->image.h);
+    field_free(f);
+    return st;
+}
+
+static void seed_extra(const aug_op *op, const aug_view *v, ts_rng *rng, aug_draw *d) {
+    (void)op, (void)v;
+    d->v[d->n++] = (double)ts_rng_u32(rng);
+}
+
+/* Separable Gaussian smoothing of a float plane (reflecting borders). */
+static ts_status smooth(ts_ctx *ctx, float *plane, int w, int h, double sigma) {
+    int r = (int)ceil(3 * sigma);
+    if (r > 60) r = 60;
+    double k[121], sum = 0;
+    for (int i = -r; i <= r; i++) sum += k[i + r] = exp(-(double)i * i / (2 * sigma * sigma));
+    for (int i = 0; i < 2 * r + 1; i++) k[i] /= sum;
+    float *tmp = ts_alloc_array(ctx, (size_t)w * h, sizeof *tmp);
+    if (!tmp) return TS_ERR_NOMEM;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double a = 0;
+            for (int t = -r; t <= r; t++) {
+                int xx = x + t;
+                xx = xx < 0 ? -xx : xx >= w ? 2 * w - 2 - xx : xx;
+                if (xx < 0 || xx >= w) xx = x;
+                a += k[t + r] * plane[(size_t)y * w + xx];
+            }
+            tmp[(size_t)y * w + x] = (float)a;
+        }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double a = 0;
+            for (int t = -r; t <= r; t++) {
+                int yy = y + t;
+                yy = yy < 0 ? -yy : yy >= h ? 2 * h - 2 - yy : yy;
+                if (yy < 0 || yy >= h) yy = y;
+                a += k[t + r] * tmp[(size_t)yy * w + x];
+            }
+            plane[(size_t)y * w + x] = (float)a;
+        }
+    free(tmp);
+    return TS_OK;
+}
+
+static const aug_param_spec elastic_params[] = {{"alpha", PARAM_NUMBER, 20, 50, 0, 10000, NULL},
+                                                {"sigma", PARAM_NUMBER, 4, 6, 0.5, 100, NULL},
+                                                END_PARAMS};
+static ts_status elastic_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
+    field f;
+    int w = s->image.w, h = s->image.h;
+    ts_status st = field_alloc(ctx, &f, w, h);
+    if (st != TS_OK) return st;
+    ts_rng rng = ts_rng_for((uint64_t)d->v[2], 0x656c6173, 0, 0);
+    for (size_t i = 0; i < (size_t)w * h; i++) f.sx[i] = (float)ts_rng_range(&rng, -1, 1), f.sy[i] = (float)ts_rng_range(&rng, -1, 1);
+    st = smooth(ctx, f.sx, w, h, d->v[1]);
+    if (st == TS_OK) st = smooth(ctx, f.sy, w, h, d->v[1]);
+    if (st != TS_OK) {
+        field_free(&f);
+        return st;
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            f.sx[i] = (float)(x + 0.5 + d->v[0] * f.sx[i]);
+            f.sy[i] = (float)(y + 0.5 + d->v[0] * f.sy[i]);
+        }
+    return finish(ctx, s, &f);
+}
+const aug_op_def aug_op_elastic = {"elastic", AUG_REMAP, elastic_params, seed_extra, NULL, NULL, elastic_apply, NULL};
+
+/* grid distortion: the image cut into steps x steps cells whose widths and
+ * heights are scaled by 1 + U(-limit, limit), piecewise linear per axis */
+static const aug_param_spec grid_params[] = {{"steps", PARAM_INT, 5, 5, 1, 10, NULL},
+                                             {"limit", PARAM_NUMBER, 0.3, 0.3, 0, 0.9, NULL},
+                                             END_PARAMS};
+static void grid_extra(const aug_op *op, const aug_view *v, ts_rng *rng, aug_draw *d) {
+    (void)v;
+    int steps = (int)d->v[0];
+    for (int i = 0; i < 2 * steps; i++) d->v[d->n++] = 1 + ts_rng_range(rng, -op->hi[1], op->hi[1]);
+}
+/* Output coordinate -> input coordinate along one axis of n pixels. */
+static double grid_axis(double t, int n, int steps, const double *scale) {
+    double total = 0, cell = (double)n / steps;
+    for (int i = 0; i < steps; i++) total += scale[i] * cell;
+    double pos = 0, out_pos = 0;
+    for (int i = 0; i < steps; i++) {
+        double width = scale[i] * cell * n / total; /* output width of cell i */
+        if (t <= out_pos + width || i == steps - 1) return pos + (t - out_pos) / width * cell;
+        out_pos += width, pos += cell;
+    }
+    return t;
+}
+static ts_status grid_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
+    field f;
+    int w = s->image.w, h = s->image.h, steps = (int)d->v[0];
+    ts_status st = field_alloc(ctx, &f, w, h);
+    if (st != TS_OK) return st;
+    for (int y = 0; y < h; y++) {
+        float sy = (float)grid_axis(y + 0.5, h, steps, d->v + 2 + steps);
+        for (int x = 0; x < w; x++) {
+            f.sx[(size_t)y * w + x] = (float)grid_axis(x + 0.5, w, steps, d->v + 2);
+            f.sy[(size_t)y * w + x] = sy;
+        }
+    }
+    return finish(ctx, s, &f);
+}
+const aug_op_def aug_op_grid_distortion = {"grid_distortion", AUG_REMAP, grid_params, grid_extra, NULL, NULL,
+                                           grid_apply, NULL};
+
+/* lens distortion: input radius = r * (1 + k r^2), r normalised by the
+ * half-diagonal; k > 0 barrel, k < 0 pincushion */
+static const aug_param_spec lens_params[] = {{"k", PARAM_NUMBER, -0.2, 0.2, -1, 1, NULL}, END_PARAMS};
+static ts_status lens_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
+    field f;
+    int w = s->image.w, h = s->image.h;
+    ts_status st = field_alloc(ctx, &f, w, h);
+    if (st != TS_OK) return st;
+    double cx = w / 2.0, cy = h / 2.0, norm = sqrt(cx * cx + cy * cy), k = d->v[0];
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double dx = (x + 0.5 - cx) / norm, dy = (y + 0.5 - cy) / norm, g = 1 + k * (dx * dx + dy * dy);
+            f.sx[(size_t)y * w + x] = (float)(cx + dx * g * norm);
+            f.sy[(size_t)y * w + x] = (float)(cy + dy * g * norm);
+        }
+    return finish(ctx, s, &f);
+}
+const aug_op_def aug_op_lens_distortion = {"lens_distortion", AUG_REMAP, lens_params, NULL, NULL, NULL, lens_apply, NULL};
