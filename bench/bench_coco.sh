@@ -71,7 +71,7 @@ awk -v tw="$ts_wall" -v tr="$ts_rss" -v pw="$py_wall" -v pr="$py_rss" -v fw="$fu
 # convert to YOLO on one core: input MB/s
 if "$TS" convert --help 2>&1 | grep -q -- "--to" && taskset -c 0 true 2>/dev/null; then
   rm -rf "$data/yolo"
-  if measure yolo taskset -c 0 "$TS" convert "$file" "$data/yolo" --to yolo -j 1; then
+  if measure yolo taskset -c 0 "$TS" convert "$file" "$data/yolo" --to yolo --no-images -j 1; then
     awk -v w="$wall" -v b="$bytes" -v r="$rss" 'BEGIN {
       printf "convert to yolo (1 core):     %7.2f s  %.0f MB/s of input  peak %.1f MB (target >= 200 MB/s)\n", w, b / 1e6 / w, r / 1024 }'
   fi
