@@ -2,6 +2,7 @@
  * as Roboflow and Kaggle ship them), ImageSets split and per-class lists,
  * Datumaro's labelmap.txt; segmentation PNGs are read in voc_mask.c. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +239,11 @@ static ts_status on_class_line(voc_reader *r, const list_file *f, void *user, ui
     if (v < 0) return TS_OK;
     ts_status s = check_stem(r, f, line, a, an, &stem);
     if (s != TS_OK) return soften(r, s);
+    /* the image exists even when nothing else names it */
+    if ((s = add_item(r, 0, stem, strlen(stem), NULL, NULL, NULL, INT32_MAX)) != TS_OK) {
+        free(stem);
+        return s;
+    }
     if ((s = ts_grow(r->ctx, (void **)&r->labels, &r->cap_labels, r->n_labels + 1, sizeof *r->labels)) != TS_OK) {
         free(stem);
         return s;
@@ -706,8 +712,8 @@ static ts_status add_class_labels(voc_reader *r) {
         voc_item *it = find_item(r, l->key);
         ts_annotation a = ts_annotation_empty();
         if (!it) {
-            s = soften(r, ts_error_at(r->ctx, TS_ERR_NOT_FOUND, l->file, l->line, 1, "image not in any list"));
-            continue;
+            s = ts_error_at(r->ctx, TS_ERR_NOT_FOUND, l->file, l->line, 1, "unknown image");
+            break;
         }
         if (it->id == TS_NO_ID) continue; /* skipped in lenient mode */
         if ((s = voc_category_for(r->ctx, r->ds, l->cls, &a.category_id)) != TS_OK) break;

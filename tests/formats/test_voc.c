@@ -396,3 +396,23 @@ TEST(voc_hostile_imageset_entry) {
     ts_dataset *ds = NULL;
     CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "voc", NULL, &ds), "train.txt:2:1");
 }
+
+TEST(voc_class_list_only_image) {
+    ts_ctx *ctx = ts_test_ctx();
+    const char *dir = ts_test_tmpdir();
+    xt_file(dir, "Annotations/a.xml", "<annotation><filename>a.jpg</filename></annotation>");
+    xt_file(dir, "ImageSets/Main/train.txt", "a\n");
+    xt_file(dir, "ImageSets/Main/dog_train.txt", "a -1\nb  1\nc  0\n");
+    ts_dataset *ds = xt_read(ctx, dir, "voc");
+    if (!ds) return;
+    CHECK_EQ_INT(ts_dataset_image_count(ds), 3);
+    ts_annotation a;
+    CHECK_EQ_INT(xt_count(ds, "JPEGImages/a.jpg"), 0);
+    CHECK(xt_ann(ds, "JPEGImages/b.jpg", 0, &a));
+    CHECK_EQ_INT(a.kind, TS_ANN_LABEL);
+    CHECK_STR(xt_cat(ds, a.category_id), "dog");
+    CHECK(!(a.flags & TS_ANN_DIFFICULT));
+    CHECK(xt_ann(ds, "JPEGImages/c.jpg", 0, &a));
+    CHECK(a.flags & TS_ANN_DIFFICULT);
+    ts_dataset_destroy(ds);
+}
