@@ -6,6 +6,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "trainset/formats.h"
@@ -595,8 +597,13 @@ static ts_status gz_put(gz_out *g, const void *data, size_t len) {
     return TS_OK;
 }
 
+/* Close, and flush to disk: the directory is swapped in whole on commit, so
+ * its files must be durable before it is. */
 static ts_status gz_close(gz_out *g, ts_status s) {
     if (g->gz && gzclose(g->gz) != Z_OK && s == TS_OK) s = ts_error(g->ctx, TS_ERR_IO, "%s: write failed", g->path);
+    int fd = s == TS_OK && g->path ? open(g->path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0 && fsync(fd) != 0) s = ts_error(g->ctx, TS_ERR_IO, "%s: fsync failed: %s", g->path, strerror(errno));
+    if (fd >= 0) close(fd);
     g->gz = NULL;
     free((char *)g->path);
     g->path = NULL;

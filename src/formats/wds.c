@@ -886,6 +886,17 @@ static ts_status put_member(ts_ctx *ctx, struct archive *a, const char *tar, con
     return s;
 }
 
+/* Close a shard and flush it to disk before the directory is swapped in. */
+static ts_status close_shard(ts_ctx *ctx, struct archive *a, const char *tar, ts_status s) {
+    if (archive_write_close(a) != ARCHIVE_OK && s == TS_OK)
+        s = ts_error(ctx, TS_ERR_IO, "%s: %s", tar, archive_error_string(a));
+    archive_write_free(a);
+    int fd = s == TS_OK ? open(tar, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd >= 0 && fsync(fd) != 0) s = ts_error(ctx, TS_ERR_IO, "%s: fsync failed: %s", tar, strerror(errno));
+    if (fd >= 0) close(fd);
+    return s;
+}
+
 /* A sample key from an image path: the path without its extension, with
  * the dots of the last component (which would split the key) made '_'. */
 static ts_status sample_key(ts_buf *key, const char *path, int64_t id, ts_strpool *seen) {
@@ -1003,9 +1014,7 @@ static ts_status wds_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, 
             if (done[j] || strcmp(f.split[0] ? f.split : "shard", split) != 0) continue;
             done[j] = 1;
             if (!a || in_shard == shard_size) {
-                if (a && archive_write_close(a) != ARCHIVE_OK)
-                    s = ts_error(ctx, TS_ERR_IO, "%s: %s", tar.data, archive_error_string(a));
-                if (a) archive_write_free(a);
+                if (a) s = close_shard(ctx, a, tar.data, s);
                 a = NULL;
                 tar.len = 0;
                 if (s == TS_OK && ts_buf_printf(&tar, "%s/%s-%06llu.tar", dir, split, (unsigned long long)shard_no++) != TS_OK)
@@ -1019,9 +1028,7 @@ static ts_status wds_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, 
             in_shard++;
             if (s == TS_OK) s = ts_progress(ctx, "writing shards", ++written, n);
         }
-        if (a && archive_write_close(a) != ARCHIVE_OK && s == TS_OK)
-            s = ts_error(ctx, TS_ERR_IO, "%s: %s", tar.data, archive_error_string(a));
-        if (a) archive_write_free(a);
+        if (a) s = close_shard(ctx, a, tar.data, s);
     }
     free(done);
     ts_strpool_destroy(seen);
