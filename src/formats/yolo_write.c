@@ -60,9 +60,13 @@ typedef struct {
     const ts_write_opts *opts;
     const char *out; /* the temporary directory */
     int64_t *class_of; /* category index -> class index */
+    int64_t *class_by_id; /* category id -> class index + 1, for ids in [0, n_by_id) */
+    size_t n_by_id;
     int seg;           /* write single-ring polygons as segmentation rows */
     ts_buf text, path;
     ts_strpool *dirs; /* directories created */
+    char *dc_path[2];
+    int dc_fd[2], dc_next;
     ts_strpool *seen; /* output names in use */
     uint64_t dropped_polygons, dropped_masks, dropped_keypoints, dropped_lines, dropped_labels, no_box;
     uint64_t renamed;
@@ -70,20 +74,45 @@ typedef struct {
     int n_splits;
 } ywriter;
 
-static ts_status write_file(ywriter *w, const char *path, const void *data, size_t len) {
-    char *dir = ts_path_dirname(path);
-    if (!dir) return ts_error(w->ctx, TS_ERR_NOMEM, "out of memory");
-    /* Directories made so far are remembered: mkdir per file would cost
-     * more than the file itself. */
+/* An open descriptor of directory `dir` (created when needed). Two are
+ * kept (labels and images alternate), so each file is opened relative to
+ * its directory instead of walking the whole path again. */
+static ts_status dir_fd(ywriter *w, const char *dir, size_t n, int *fd) {
+    for (int i = 0; i < 2; i++)
+        if (w->dc_path[i] && strlen(w->dc_path[i]) == n && memcmp(w->dc_path[i], dir, n) == 0) {
+            *fd = w->dc_fd[i];
+            return TS_OK;
+        }
+    char *d = ts_strndup(w->ctx, dir, n);
+    if (!d) return TS_ERR_NOMEM;
     uint32_t id;
     ts_status s = TS_OK;
-    if (!ts_strpool_find(w->dirs, dir, strlen(dir), &id)) {
-        s = ts_mkdirs(w->ctx, dir);
-        if (s == TS_OK) s = ts_strpool_intern(w->dirs, dir, strlen(dir), &id);
+    if (!ts_strpool_find(w->dirs, d, n, &id)) {
+        s = ts_mkdirs(w->ctx, d);
+        if (s == TS_OK) s = ts_strpool_intern(w->dirs, d, n, &id);
     }
-    free(dir);
+    int f = s == TS_OK ? open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (s == TS_OK && f < 0) s = ts_error(w->ctx, TS_ERR_IO, "%s: cannot open directory: %s", d, strerror(errno));
+    if (s != TS_OK) {
+        free(d);
+        return s;
+    }
+    int slot = w->dc_next;
+    w->dc_next ^= 1;
+    if (w->dc_path[slot]) close(w->dc_fd[slot]);
+    free(w->dc_path[slot]);
+    w->dc_path[slot] = d;
+    w->dc_fd[slot] = f;
+    *fd = f;
+    return TS_OK;
+}
+
+static ts_status write_file(ywriter *w, const char *path, const void *data, size_t len) {
+    const char *slash = strrchr(path, '/');
+    int dfd = AT_FDCWD;
+    ts_status s = slash ? dir_fd(w, path, (size_t)(slash - path), &dfd) : TS_OK;
     if (s != TS_OK) return s;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = openat(dfd, slash ? slash + 1 : path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return ts_error(w->ctx, TS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
     const char *p = data;
     while (len > 0) {
@@ -121,8 +150,32 @@ static ts_status class_map(ywriter *w, size_t *n_out) {
         if (n) ts_warn(w->ctx, "yolo: category ids renumbered to class indices 0..%zu in id order (YOLO keeps no ids)",
                        n - 1);
     }
+    /* Ids are small integers almost always: a direct table spares a hash
+     * lookup per annotation on the conversion path. */
+    int64_t max_id = -1, min_id = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = ts_dataset_category_id(w->ds, i);
+        if (id > max_id) max_id = id;
+        if (id < min_id) min_id = id;
+    }
+    if (min_id >= 0 && max_id >= 0 && max_id < (int64_t)(4 * n + 1024)) {
+        w->n_by_id = (size_t)max_id + 1;
+        w->class_by_id = ts_calloc_array(w->ctx, w->n_by_id, sizeof *w->class_by_id);
+        if (!w->class_by_id) return TS_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++) {
+            int64_t id = ts_dataset_category_id(w->ds, i);
+            w->class_by_id[id] = w->class_of[i] + 1;
+        }
+    }
     *n_out = n;
     return TS_OK;
+}
+
+/* Class index of category `id`, or -1 when no such category exists. */
+static int64_t class_for(const ywriter *w, int64_t id) {
+    if (id >= 0 && (uint64_t)id < w->n_by_id) return w->class_by_id[id] - 1;
+    size_t ci;
+    return !w->class_by_id && ts_dataset_find_category(w->ds, id, &ci) ? w->class_of[ci] : -1;
 }
 
 static int safe_component(const char *s) {
@@ -194,8 +247,8 @@ static ts_status label_text(ywriter *w, size_t index, const ts_image_entry *img,
     for (size_t i = 0; i < n && s == TS_OK; i++) {
         ts_annotation a;
         ts_dataset_annotation(w->ds, anns[i], &a);
-        size_t ci;
-        if (!ts_dataset_find_category(w->ds, a.category_id, &ci))
+        int64_t cls = class_for(w, a.category_id);
+        if (cls < 0)
             return ts_error(w->ctx, TS_ERR_INVALID, "yolo: annotation %lld names category %lld, which does not exist",
                             (long long)a.id, (long long)a.category_id);
         int has_box = (a.flags & TS_ANN_HAS_BOX) != 0;
@@ -204,7 +257,7 @@ static ts_status label_text(ywriter *w, size_t index, const ts_image_entry *img,
             continue;
         }
         if (w->seg && a.kind == TS_ANN_POLYGON && a.n_rings == 1 && a.ring_sizes[0] >= 6) {
-            s = seg_row(w, w->class_of[ci], &a, W, H);
+            s = seg_row(w, cls, &a, W, H);
             continue;
         }
         if (!has_box) {
@@ -222,7 +275,7 @@ static ts_status label_text(ywriter *w, size_t index, const ts_image_entry *img,
         case TS_ANN_POINTS: w->dropped_lines++; break;
         default: break;
         }
-        s = box_row(w, w->class_of[ci], &a, W, H);
+        s = box_row(w, cls, &a, W, H);
     }
     return s;
 }
@@ -399,7 +452,12 @@ ts_status ts_yolo_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, con
     ts_buf_free(&w.text);
     ts_buf_free(&w.path);
     ts_strpool_destroy(w.dirs);
+    for (int i = 0; i < 2; i++) {
+        if (w.dc_path[i]) close(w.dc_fd[i]);
+        free(w.dc_path[i]);
+    }
     free(w.class_of);
+    free(w.class_by_id);
     ts_strpool_destroy(w.seen);
     return s;
 }
