@@ -149,7 +149,7 @@ typedef enum { TS_VOC_2007 = 7, TS_VOC_2012 = 12 } ts_voc_metric;
 
 typedef struct {
     int64_t category_id;
-    const char *name;
+    const char *name; /* points into the ground-truth dataset */
     double ap;       /* NaN-free: -1 when the class has no non-difficult GT */
     uint64_t n_gt;   /* non-difficult ground truths */
     uint64_t n_dt;
@@ -169,7 +169,7 @@ double ts_voc_ap(const double *rec, const double *prec, size_t n, ts_voc_metric 
 
 typedef struct {
     int64_t category_id;
-    const char *name;
+    const char *name;   /* points into the ground-truth dataset */
     uint64_t support;   /* images whose label is this class */
     uint64_t predicted; /* images whose top-1 prediction is this class */
     uint64_t tp;
@@ -233,7 +233,7 @@ const char *ts_tide_kind_name(ts_tide_kind kind);
 
 typedef struct {
     int64_t image_id;
-    const char *path;
+    const char *path; /* points into the ground-truth dataset */
     uint64_t errors[TS_TIDE_KINDS];
     uint64_t total;
 } ts_error_image;
@@ -250,7 +250,7 @@ typedef struct {
     /* per class (ascending id): counts of each kind */
     size_t n_classes;
     int64_t *class_ids;
-    const char **class_names;
+    const char **class_names;        /* point into the ground-truth dataset */
     uint64_t *class_counts;          /* n_classes * TS_TIDE_KINDS */
     ts_error_image *worst;           /* images with most errors, descending */
     size_t n_worst;
