@@ -17,6 +17,7 @@ static const char usage[] =
     "data:\n"
     "  --split NAME          train on this split of TRAIN (default: \"train\" when\n"
     "                        TRAIN has one, else all images)\n"
+    "  --limit N             train on the first N images of the split only\n"
     "  --val VAL             validation dataset (default: none)\n"
     "  --val-split NAME      split of VAL (or of TRAIN without --val) to validate on\n"
     "  --flip                random horizontal flips (p = 0.5)\n"
@@ -112,7 +113,7 @@ static int same_classes(const ts_nn_model *m, const int64_t *ids, int n) {
 typedef struct {
     const char *val, *split, *val_split, *spec, *init, *order, *pipeline, *out, *metrics, *curve;
     const char *optim, *schedule;
-    int flip, crop, new_head, freeze, resume, no_restore;
+    int flip, crop, new_head, freeze, resume, no_restore, limit;
     ts_nn_train_opts o;
 } train_args;
 
@@ -180,6 +181,7 @@ static int parse_names(cli_env *env, train_args *a) {
     if (a->new_head && !a->init) return cli_usage_error(env, "--new-head needs --init MODEL");
     if (a->resume && a->init) return cli_usage_error(env, "--resume and --init exclude each other");
     if (a->crop < 0 || a->crop > 64) return cli_usage_error(env, "--crop must be 0..64");
+    if (a->limit < 0) return cli_usage_error(env, "--limit must be positive");
     return 0;
 }
 
@@ -190,6 +192,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
     const cli_opt opts[] = {
         {"val", 0, CLI_STRING, &a.val},           {"split", 0, CLI_STRING, &a.split},
         {"val-split", 0, CLI_STRING, &a.val_split}, {"model", 'm', CLI_STRING, &a.spec},
+        {"limit", 0, CLI_INT, &a.limit},
         {"init", 0, CLI_STRING, &a.init},         {"new-head", 0, CLI_FLAG, &a.new_head},
         {"freeze", 0, CLI_INT, &a.freeze},        {"resume", 0, CLI_FLAG, &a.resume},
         {"order", 0, CLI_STRING, &a.order},       {"pipeline", 0, CLI_STRING, &a.pipeline},
@@ -245,6 +248,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
     if (!st) st = make_model(env, &a, train, ids, names, nclasses, &m, &fresh);
     if (!st) st = ts_nn_model_set_threads(ctx, m, env->threads);
     if (!st) st = ts_nn_data_load(ctx, train, split, m, 1, &td);
+    if (!st && a.limit > 0 && (size_t)a.limit < td.n) td.n = (size_t)a.limit;
     if (!st && fresh) {
         float mean[4], sd[4];
         ts_nn_data_stats(&td, mean, sd);

@@ -373,7 +373,7 @@ ts_status nn_spec_build(ts_ctx *ctx, ts_nn_model *m, const char *name, const cha
     int line = 1;
     for (char *p = copy; *p;) {
         char *end = p + strcspn(p, "\n;");
-        int newline = *end == '\n';
+        int newline = *end == '\n' || *end == ';'; /* an inline spec numbers its items */
         char saved = *end;
         *end = 0;
         char *hash = strchr(p, '#');
