@@ -52,6 +52,50 @@ static ts_status rank_ids(ts_ctx *ctx, size_t n, int64_t (*get)(const ts_dataset
     return TS_OK;
 }
 
+/* id -> rank: a direct table when the ids are dense enough (the usual
+ * case), else the dataset's own hash lookup. */
+typedef struct {
+    const ts_dataset *ds;
+    int is_image;
+    const uint32_t *rank_of; /* dataset index -> rank */
+    int64_t lo;
+    size_t span;
+    uint32_t *table; /* rank + 1 by id - lo; 0 = absent */
+} id_ranks;
+
+static void id_ranks_init(id_ranks *m, const ts_dataset *ds, int is_image, size_t n, const size_t *by_rank,
+                          const uint32_t *rank_of) {
+    memset(m, 0, sizeof *m);
+    m->ds = ds;
+    m->is_image = is_image;
+    m->rank_of = rank_of;
+    if (n == 0) return;
+    int64_t (*get)(const ts_dataset *, size_t) = is_image ? ts_dataset_image_id : ts_dataset_category_id;
+    int64_t lo = get(ds, by_rank[0]), hi = get(ds, by_rank[n - 1]);
+    uint64_t span = (uint64_t)hi - (uint64_t)lo + 1;
+    if (span == 0 || span > 8 * (uint64_t)n + 1024) return;
+    m->table = calloc((size_t)span, sizeof *m->table);
+    if (!m->table) return; /* the hash lookup still works */
+    m->lo = lo;
+    m->span = (size_t)span;
+    for (size_t r = 0; r < n; r++) m->table[get(ds, by_rank[r]) - lo] = (uint32_t)r + 1;
+}
+
+/* 1 and the rank when `id` exists. */
+static int id_rank(const id_ranks *m, int64_t id, uint32_t *rank) {
+    if (m->table) {
+        uint64_t off = (uint64_t)id - (uint64_t)m->lo;
+        if (off >= m->span || !m->table[off]) return 0;
+        *rank = m->table[off] - 1;
+        return 1;
+    }
+    size_t index;
+    if (!(m->is_image ? ts_dataset_find_image(m->ds, id, &index) : ts_dataset_find_category(m->ds, id, &index)))
+        return 0;
+    *rank = m->rank_of[index];
+    return 1;
+}
+
 typedef struct {
     uint32_t cat, img;
     double score;
@@ -199,20 +243,20 @@ static ts_status mask_pass(ts_ctx *ctx, ev_data *e, ev_items *it, const ts_datas
 }
 
 /* Fill items from `keys` (sorted) reading annotations of `ds`. */
-static ts_status collect_gt(ts_ctx *ctx, ev_data *e, const uint32_t *img_rank, const uint32_t *cat_rank,
-                            sort_key **keys_out, size_t *n_out) {
+static ts_status collect_gt(ts_ctx *ctx, ev_data *e, const id_ranks *imgs, const id_ranks *cats, sort_key **keys_out,
+                            size_t *n_out) {
     size_t n = ts_dataset_annotation_count(e->gt);
     sort_key *keys = ts_alloc_array(ctx, n ? n : 1, sizeof *keys);
     if (!keys) return TS_ERR_NOMEM;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t ii, ci;
-        if (!ts_dataset_find_image(e->gt, ts_dataset_annotation_image_id(e->gt, i), &ii)) continue;
-        if (!ts_dataset_find_category(e->gt, ts_dataset_annotation_category_id(e->gt, i), &ci)) continue;
+        uint32_t ir, cr;
+        if (!id_rank(imgs, ts_dataset_annotation_image_id(e->gt, i), &ir)) continue;
+        if (!id_rank(cats, ts_dataset_annotation_category_id(e->gt, i), &cr)) continue;
         ts_annotation a;
         ts_dataset_annotation(e->gt, i, &a);
         if (!(a.flags & TS_ANN_HAS_BOX) && !has_geometry(&a)) continue; /* image-level labels are not objects */
-        keys[k++] = (sort_key){cat_rank[ci], img_rank[ii], 0, i};
+        keys[k++] = (sort_key){cr, ir, 0, i};
     }
     *keys_out = keys;
     *n_out = k;
@@ -223,8 +267,8 @@ static ts_status bad_det(ts_ctx *ctx, size_t pos, const char *what) {
     return ts_error(ctx, TS_ERR_INVALID, "prediction %zu (in file order): %s", pos + 1, what);
 }
 
-static ts_status collect_dt(ts_ctx *ctx, ev_data *e, const uint32_t *img_rank, const uint32_t *cat_rank,
-                            sort_key **keys_out, size_t *n_out) {
+static ts_status collect_dt(ts_ctx *ctx, ev_data *e, const id_ranks *imgs, const id_ranks *cats, sort_key **keys_out,
+                            size_t *n_out) {
     size_t n = ts_dataset_annotation_count(e->dt);
     sort_key *keys = ts_alloc_array(ctx, n ? n : 1, sizeof *keys);
     if (!keys) return TS_ERR_NOMEM;
@@ -246,17 +290,17 @@ static ts_status collect_dt(ts_ctx *ctx, ev_data *e, const uint32_t *img_rank, c
             free(keys);
             return st;
         }
-        size_t ii, ci;
-        if (!ts_dataset_find_image(e->gt, a.image_id, &ii)) {
+        uint32_t ir, cr;
+        if (!id_rank(imgs, a.image_id, &ir)) {
             e->dropped_image++;
             continue;
         }
         e->loaded++;
-        if (!ts_dataset_find_category(e->gt, a.category_id, &ci)) {
+        if (!id_rank(cats, a.category_id, &cr)) {
             e->ignored_category++;
             continue;
         }
-        keys[k++] = (sort_key){cat_rank[ci], img_rank[ii], a.score, i};
+        keys[k++] = (sort_key){cr, ir, a.score, i};
     }
     *keys_out = keys;
     *n_out = k;
@@ -308,8 +352,15 @@ ts_status ev_load(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *dt, ts_io
     int segm = iou_type == TS_IOU_SEGM;
     ts_status st = rank_ids(ctx, e.n_img, ts_dataset_image_id, gt, &e.img_index, &img_rank);
     if (st == TS_OK) st = rank_ids(ctx, e.n_cat, ts_dataset_category_id, gt, &e.cat_index, &cat_rank);
-    if (st == TS_OK) st = collect_gt(ctx, &e, img_rank, cat_rank, &gk, &ng);
-    if (st == TS_OK) st = collect_dt(ctx, &e, img_rank, cat_rank, &dk, &nd);
+    id_ranks imgs, cats;
+    memset(&imgs, 0, sizeof imgs);
+    memset(&cats, 0, sizeof cats);
+    if (st == TS_OK) {
+        id_ranks_init(&imgs, gt, 1, e.n_img, e.img_index, img_rank);
+        id_ranks_init(&cats, gt, 0, e.n_cat, e.cat_index, cat_rank);
+        st = collect_gt(ctx, &e, &imgs, &cats, &gk, &ng);
+    }
+    if (st == TS_OK) st = collect_dt(ctx, &e, &imgs, &cats, &dk, &nd);
     if (st != TS_OK) goto done;
     qsort(gk, ng, sizeof *gk, cmp_key);
     qsort(dk, nd, sizeof *dk, cmp_key);
@@ -378,7 +429,7 @@ ts_status ev_load(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *dt, ts_io
             if (need[i] & BOX_FROM_MASK) e.d.area[i] = e.d.box[4 * i + 2] * e.d.box[4 * i + 3];
     st = make_pairs(ctx, &e);
 done:
-    free(img_rank), free(cat_rank), free(gk), free(dk), free(need);
+    free(img_rank), free(cat_rank), free(gk), free(dk), free(need), free(imgs.table), free(cats.table);
     if (st != TS_OK) {
         ev_free(&e);
         return st;
