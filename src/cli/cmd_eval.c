@@ -71,6 +71,15 @@ ts_status cli_eval_read_predictions(cli_env *env, const char *path, ts_dataset *
     return TS_OK;
 }
 
+/* A series' name in curves and plots: the file name when the names differ,
+ * else the path as given. */
+static const char *series_label(const pred_file *files, size_t n, size_t i) {
+    const char *base = ts_path_basename(files[i].path);
+    for (size_t j = 0; j < n; j++)
+        if (j != i && strcmp(ts_path_basename(files[j].path), base) == 0) return files[i].path;
+    return base;
+}
+
 static ts_status evaluate_file(cli_env *env, const ts_dataset *gt, pred_file *pf, ts_iou_type type) {
     ts_coco_opts o = {type, TS_RESULTS_AUTO};
     if (ts_file_exists(pf->path)) {
@@ -335,7 +344,7 @@ static int eval_main(cli_env *env, int argc, char **argv) {
         }
         ts_pr_series *series = calloc(nf, sizeof *series);
         if (!series) st = ts_error(env->ctx, TS_ERR_NOMEM, "out of memory");
-        for (size_t i = 0; series && i < nf; i++) series[i] = (ts_pr_series){files[i].path, files[i].ev};
+        for (size_t i = 0; series && i < nf; i++) series[i] = (ts_pr_series){series_label(files, nf, i), files[i].ev};
         if (st == TS_OK && csv) st = ts_pr_write_csv(env->ctx, csv, series, nf);
         if (st == TS_OK && plot) st = ts_pr_write_svg(env->ctx, plot, series, nf);
         free(series);

@@ -73,6 +73,16 @@ static ts_status put_xml_text(ts_buf *b, const char *s) {
     return st;
 }
 
+/* Long labels keep their end (the file name), after an ellipsis. */
+static ts_status put_xml_label(ts_buf *b, const char *s, size_t max) {
+    size_t n = strlen(s);
+    if (n <= max) return put_xml_text(b, s);
+    ts_status st = ts_buf_puts(b, "\xe2\x80\xa6");
+    const char *tail = s + n - (max - 1);
+    while ((*tail & 0xC0) == 0x80) tail++; /* not inside a UTF-8 sequence */
+    return st == TS_OK ? put_xml_text(b, tail) : st;
+}
+
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                       "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
@@ -81,7 +91,7 @@ static ts_status put_stat(ts_buf *b, double v) { return v < 0 ? ts_buf_puts(b, "
 /* Appends that stop at the first failure (st holds it). */
 #define P(...) (void)(st == TS_OK && (st = ts_buf_printf(&b, __VA_ARGS__)))
 #define PS(text) (void)(st == TS_OK && (st = ts_buf_puts(&b, text)))
-#define PX(text) (void)(st == TS_OK && (st = put_xml_text(&b, text)))
+#define PX(text, max) (void)(st == TS_OK && (st = put_xml_label(&b, text, max)))
 #define PV(v) (void)(st == TS_OK && (st = put_stat(&b, v)))
 
 ts_status ts_pr_write_svg(ts_ctx *ctx, const char *path, const ts_pr_series *series, size_t n) {
@@ -123,7 +133,7 @@ ts_status ts_pr_write_svg(ts_ctx *ctx, const char *path, const ts_pr_series *ser
         P( "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/>\n",
                       L + PW + 16, ly, L + PW + 40, ly, color);
         P( "<text x=\"%d\" y=\"%d\">", L + PW + 46, ly + 4);
-        PX( series[s].label);
+        PX(series[s].label, 26);
         PS( "</text>\n");
     }
     /* table */
@@ -139,7 +149,7 @@ ts_status ts_pr_write_svg(ts_ctx *ctx, const char *path, const ts_pr_series *ser
         ts_coco_eval_iou_histogram(series[s].eval, bins, &miou);
         int y = ty + (int)(s + 1) * row;
         P( "<text x=\"%d\" y=\"%d\" fill=\"%s\">", L, y, palette[s % (sizeof palette / sizeof palette[0])]);
-        PX( series[s].label);
+        PX(series[s].label, 44);
         PS( "</text>\n");
         double vals[5] = {sv[0], sv[1], sv[2], sv[8], miou};
         for (int c = 0; c < 5; c++) {
