@@ -493,6 +493,18 @@ ts_status cvat_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, const 
         else ts_atomic_dir_abort(dir);
     }
     if (s == TS_OK) report_losses(&w);
+    if (s == TS_OK && w.video) {
+        /* a video file lists shapes, not frames: frames without one are not in it */
+        uint64_t empty = 0;
+        for (size_t i = 0; i < ts_dataset_image_count(ds); i++) {
+            const size_t *idx;
+            size_t n = 0;
+            if (ts_dataset_image_annotations(ctx, ds, i, &idx, &n) == TS_OK && n == 0) empty++;
+        }
+        if (empty)
+            ts_warn(ctx, "CVAT for video holds only frames with shapes: %llu images without annotations are not in the file",
+                    (unsigned long long)empty);
+    }
     for (size_t c = 0; w.used && c < ts_dataset_category_count(ds); c++) free(w.used[c]);
     free(w.used), free(w.n_used), free(w.cap_used);
     ts_buf_free(&w.b);
