@@ -13,5 +13,14 @@
 #include "trainset/image.h"
 #include "trainset/dataset.h"
 #include "trainset/formats.h"
+#include "trainset/ops.h"
+#include "trainset/openimages.h"
+#include "trainset/audit.h"
+#include "trainset/hashindex.h"
+#include "trainset/report.h"
+#include "trainset/sample.h"
+#include "trainset/aug.h"
+#include "trainset/eval.h"
+#include "trainset/nn.h"
 
 #endif

@@ -75,6 +75,16 @@ void ts_aug_pipeline_destroy(ts_aug_pipeline *pipeline); /* accepts NULL */
  * drawn parameters is appended. Thread-safe on distinct samples. */
 ts_status ts_aug_apply(ts_ctx *ctx, const ts_aug_pipeline *pipeline, uint64_t seed, uint64_t epoch, uint64_t index,
                        ts_aug_sample *sample, ts_buf *log);
+/* Decode `bytes` (an encoded image) and apply: when the pipeline starts
+ * with geometric ops, a JPEG is decoded cropped to the region they keep and
+ * at the coarsest DCT scale (1/2, 1/4, 1/8) that still holds the output
+ * resolution, which is much faster than a full decode. `sample` holds the
+ * objects in full-image coordinates; its image is replaced. Draws are the
+ * same as ts_aug_apply's for the same (seed, epoch, index); pixels differ
+ * only by the decoder's scaling. */
+ts_status ts_aug_apply_encoded(ts_ctx *ctx, const ts_aug_pipeline *pipeline, uint64_t seed, uint64_t epoch,
+                               uint64_t index, const char *name, const void *bytes, size_t len, ts_aug_sample *sample,
+                               ts_buf *log);
 /* Re-apply exactly what a log line records (the output is identical). */
 ts_status ts_aug_replay(ts_ctx *ctx, const ts_aug_pipeline *pipeline, const char *log_line, size_t len,
                         ts_aug_sample *sample);
@@ -104,6 +114,11 @@ typedef struct {
 
 ts_status ts_aug_offline(ts_ctx *ctx, const ts_dataset *in, const ts_aug_pipeline *pipeline,
                          const ts_aug_offline_opts *opts, ts_dataset **out);
+
+/* Add a sample's objects as annotations of image `image_id` in `dst`
+ * (ids from *next_id on; masks as RLE of the sample's image size). */
+ts_status ts_aug_sample_annotate(ts_ctx *ctx, const ts_aug_sample *sample, ts_dataset *dst, int64_t image_id,
+                                 int64_t *next_id);
 
 /* A contact sheet: `rows` rows of `cols` samples each (row-major in
  * `samples`, entries with no image left blank), every sample letterboxed

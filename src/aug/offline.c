@@ -92,8 +92,8 @@ static void run_range(void *user, size_t begin, size_t end, int worker) {
     }
 }
 
-/* Annotations of one variant's objects. */
-static ts_status add_objects(ts_ctx *ctx, ts_dataset *out, int64_t image_id, const ts_aug_sample *s, int64_t *next_id) {
+ts_status ts_aug_sample_annotate(ts_ctx *ctx, const ts_aug_sample *s, ts_dataset *out, int64_t image_id,
+                                 int64_t *next_id) {
     for (size_t k = 0; k < s->n_objects; k++) {
         const ts_aug_object *o = &s->objects[k];
         ts_annotation a = ts_annotation_empty();
@@ -243,7 +243,7 @@ ts_status ts_aug_offline(ts_ctx *ctx, const ts_dataset *in, const ts_aug_pipelin
         e.attrs = src.attrs, e.n_attrs = src.n_attrs;
         s = ts_dataset_add_image(ctx, ds, &e, NULL);
         ts_buf_free(&source);
-        if (s == TS_OK) s = add_objects(ctx, ds, e.id, &v[i].result, &next_ann);
+        if (s == TS_OK) s = ts_aug_sample_annotate(ctx, &v[i].result, ds, e.id, &next_ann);
         if (s == TS_OK && o->log && v[i].log) {
             s = ts_buf_printf(o->log, "{\"image_id\": %lld, \"copy\": %u, \"aug\": ", (long long)src.id, v[i].copy);
             size_t l = strlen(v[i].log);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "trainset/aug.h"
 #include "trainset/sample.h"
 
 static const char usage[] =
@@ -101,6 +102,62 @@ static void print_plan(cli_env *env, const ts_dataset *ds, const ts_balance_plan
     printf("\n");
 }
 
+/* --method augment: each new image is a variant of its source made by the
+ * augmentation pipeline (default: a mild random perspective and affine
+ * warp, a flip, small photometric changes), written into `image_dir`. */
+static const char default_pipeline[] =
+    "{\"ops\": [{\"op\": \"hflip\", \"p\": 0.5}, {\"op\": \"perspective\", \"scale\": [0.02, 0.08]}, "
+    "{\"op\": \"affine\", \"scale\": [0.9, 1.1], \"deg\": [-10, 10], \"translate\": [-0.05, 0.05]}, "
+    "{\"op\": \"brightness\", \"limit\": [-0.1, 0.1]}, {\"op\": \"contrast\", \"limit\": [-0.1, 0.1]}, "
+    "{\"op\": \"hsv\", \"hue\": [-5, 5], \"saturation\": [-0.1, 0.1], \"value\": 0}], \"min_visibility\": 0.3}";
+
+typedef struct {
+    const ts_aug_pipeline *pipeline;
+    const char *image_dir;
+    int has_origin;
+    uint32_t origin;
+} augment_maker;
+
+static ts_status make_variant(void *user, ts_ctx *ctx, const ts_dataset *src, size_t src_index, ts_rng rng,
+                              ts_dataset *dst, const ts_image_entry *new_entry) {
+    augment_maker *m = user;
+    ts_aug_sample sample;
+    ts_status s = ts_aug_sample_from_dataset(ctx, src, src_index, &sample);
+    if (s != TS_OK) return s;
+    sample.partner = ts_aug_partner_from_dataset;
+    sample.partner_user = (void *)src;
+    s = ts_aug_apply(ctx, m->pipeline, ts_rng_u64(&rng), 0, (uint64_t)new_entry->id, &sample, NULL);
+    ts_image_entry e = *new_entry;
+    ts_image_entry source;
+    ts_dataset_image(src, src_index, &source);
+    ts_buf path = {0};
+    int jpeg = ts_codec_from_path(source.path) == TS_CODEC_JPEG;
+    if (s == TS_OK && ts_buf_printf(&path, "balance/%lld.%s", (long long)e.id, jpeg ? "jpg" : "png") != TS_OK)
+        s = ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+    if (s == TS_OK) {
+        char *full = ts_path_join(m->image_dir, path.data);
+        ts_encode_opts eo = {jpeg ? TS_CODEC_JPEG : TS_CODEC_PNG, 95, 0};
+        s = full ? ts_image_save(ctx, full, &sample.image, &eo) : ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+        free(full);
+    }
+    if (s == TS_OK && !m->has_origin) {
+        s = ts_dataset_add_origin(ctx, dst, m->image_dir, NULL, &m->origin);
+        m->has_origin = s == TS_OK;
+    }
+    if (s == TS_OK) {
+        e.path = path.data;
+        e.origin = m->origin;
+        e.pixel_key = 0;
+        e.width = sample.image.w, e.height = sample.image.h;
+        s = ts_dataset_add_image(ctx, dst, &e, NULL);
+    }
+    int64_t next = ts_dataset_next_annotation_id(dst);
+    if (s == TS_OK) s = ts_aug_sample_annotate(ctx, &sample, dst, e.id, &next);
+    ts_buf_free(&path);
+    ts_aug_sample_clear(&sample);
+    return s;
+}
+
 static int run_balance(cli_env *env, int argc, char **argv) {
     const char *out = NULL, *target = "uniform", *method = "augment", *pipeline = NULL, *to = NULL;
     double threshold = 0;
@@ -163,8 +220,42 @@ static int run_balance(cli_env *env, int argc, char **argv) {
         ts_warn(env->ctx, "--pipeline is used by --method augment only; ignored");
     if (s == TS_OK) s = ts_balance_plan_make(env->ctx, ds, &bo, &plan);
     if (s == TS_OK) print_plan(env, ds, &plan, ts_balance_method_name(bo.method));
-    if (s == TS_OK && !plan_only) s = ts_balance_apply(env->ctx, ds, &plan, &bo, NULL, NULL, &result);
-    if (s == TS_OK && !plan_only) s = ts_dataset_write(env->ctx, result, out, to, NULL);
+    ts_aug_pipeline *aug = NULL;
+    ts_atomic_dir *work = NULL;
+    char *images_dir = NULL;
+    augment_maker maker = {0};
+    int to_json = out && ts_ends_with_nocase(out, ".json");
+    if (s == TS_OK && !plan_only && bo.method == TS_BALANCE_AUGMENT) {
+        s = ts_aug_pipeline_load(env->ctx, pipeline ? pipeline : default_pipeline, &aug);
+        /* new images live beside a .json output, or are copied into an output directory */
+        size_t n = strlen(out) + 24;
+        char *dir = malloc(n);
+        if (s == TS_OK && !dir) s = ts_error(env->ctx, TS_ERR_NOMEM, "out of memory");
+        if (s == TS_OK) {
+            if (to_json) {
+                snprintf(dir, n, "%.*s_images", (int)(strlen(out) - 5), out);
+                images_dir = dir, dir = NULL;
+                s = ts_mkdirs(env->ctx, images_dir);
+            } else {
+                snprintf(dir, n, "%s.balance-work", out);
+                s = ts_atomic_dir_open(env->ctx, dir, &work);
+            }
+        }
+        free(dir);
+        maker.pipeline = aug;
+        maker.image_dir = work ? ts_atomic_dir_path(work) : images_dir;
+    }
+    if (s == TS_OK && !plan_only)
+        s = ts_balance_apply(env->ctx, ds, &plan, &bo, bo.method == TS_BALANCE_AUGMENT ? make_variant : NULL, &maker,
+                             &result);
+    if (s == TS_OK && !plan_only) {
+        ts_write_opts wo = {0};
+        wo.copy_images = !to_json;
+        s = ts_dataset_write(env->ctx, result, out, to, &wo);
+    }
+    ts_atomic_dir_abort(work);
+    free(images_dir);
+    ts_aug_pipeline_destroy(aug);
     if (s == TS_OK && !plan_only)
         cli_note(env, "%s: %zu images -> %s (%zu images)\n", pos[0], ts_dataset_image_count(ds), out,
                  ts_dataset_image_count(result));
