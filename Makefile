@@ -19,7 +19,7 @@ WARN := -Wall -Wextra -Wshadow -Wpedantic
 ifeq ($(CI),true)
 WARN += -Werror
 endif
-OPT ?= -O2 -g
+OPT ?= -O3 -g
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 ifneq ($(SANITIZE),)

@@ -17,39 +17,51 @@ static int reflect101(int i, int n) {
 }
 
 /* Separable convolution with a symmetric integer kernel (sum 2^14) of
- * half-width r, the same for rows and columns. */
+ * half-width r, the same for rows and columns. Rows are padded by
+ * reflection into a line buffer so the inner loops run over contiguous
+ * memory; the horizontal pass keeps 8 fractional bits in 16-bit values. */
 static ts_status convolve(ts_ctx *ctx, ts_image *img, const int32_t *k, int r) {
     int w = img->w, h = img->h, c = img->c;
-    size_t row = (size_t)w * c;
-    int32_t *tmp = ts_alloc_array(ctx, row * (size_t)h, sizeof *tmp);
-    int *xi = ts_alloc_array(ctx, (size_t)w + 2 * (size_t)r, sizeof *xi);
-    if (!tmp || !xi) {
-        free(tmp), free(xi);
+    size_t row = (size_t)w * c, padded = ((size_t)w + 2 * (size_t)r) * c;
+    uint16_t *tmp = ts_alloc_array(ctx, row * (size_t)h, sizeof *tmp);
+    uint8_t *line = ts_alloc_array(ctx, padded, 1);
+    int32_t *acc = ts_alloc_array(ctx, row, sizeof *acc);
+    if (!tmp || !line || !acc) {
+        free(tmp), free(line), free(acc);
         return TS_ERR_NOMEM;
     }
-    for (int x = -r; x < w + r; x++) xi[x + r] = reflect101(x, w);
     for (int y = 0; y < h; y++) {
         const uint8_t *src = ts_image_row(img, y);
-        int32_t *dst = tmp + (size_t)y * row;
-        for (int x = 0; x < w; x++)
-            for (int ch = 0; ch < c; ch++) {
-                int32_t acc = 0;
-                for (int t = -r; t <= r; t++) acc += k[t + r] * src[(size_t)xi[x + t + r] * c + ch];
-                dst[(size_t)x * c + ch] = acc;
-            }
+        memcpy(line + (size_t)r * c, src, row);
+        for (int t = 1; t <= r; t++) {
+            memcpy(line + (size_t)(r - t) * c, src + (size_t)reflect101(-t, w) * c, (size_t)c);
+            memcpy(line + (size_t)(r + w - 1 + t) * c, src + (size_t)reflect101(w - 1 + t, w) * c, (size_t)c);
+        }
+        for (size_t i = 0; i < row; i++) acc[i] = 0;
+        for (int t = 0; t <= 2 * r; t++) {
+            const uint8_t *in = line + (size_t)t * c;
+            int32_t kt = k[t];
+            for (size_t i = 0; i < row; i++) acc[i] += kt * in[i];
+        }
+        uint16_t *dst = tmp + (size_t)y * row;
+        for (size_t i = 0; i < row; i++) dst[i] = (uint16_t)((acc[i] + (1 << (KERNEL_BITS - 9))) >> (KERNEL_BITS - 8));
     }
-    int64_t round = (int64_t)1 << (2 * KERNEL_BITS - 1);
     for (int y = 0; y < h; y++) {
+        for (size_t i = 0; i < row; i++) acc[i] = 0;
+        for (int t = -r; t <= r; t++) {
+            const uint16_t *in = tmp + (size_t)reflect101(y + t, h) * row;
+            int32_t kt = k[t + r];
+            for (size_t i = 0; i < row; i++) acc[i] += kt * in[i];
+        }
         uint8_t *out = ts_image_row(img, y);
         for (size_t i = 0; i < row; i++) {
-            int64_t acc = 0;
-            for (int t = -r; t <= r; t++) acc += (int64_t)k[t + r] * tmp[(size_t)reflect101(y + t, h) * row + i];
-            int64_t v = (acc + round) >> (2 * KERNEL_BITS);
+            int32_t v = (acc[i] + (1 << (KERNEL_BITS + 7))) >> (KERNEL_BITS + 8);
             out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
     }
     free(tmp);
-    free(xi);
+    free(line);
+    free(acc);
     return TS_OK;
 }
 
@@ -121,28 +133,63 @@ static ts_status motion_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) 
 const aug_op_def aug_op_motion_blur = {"motion_blur", AUG_PIXEL, motion_params, NULL, NULL, NULL, motion_apply, NULL};
 
 static const aug_param_spec median_params[] = {{"ksize", PARAM_INT, 3, 3, 3, 7, NULL}, END_PARAMS};
+/* Batcher's odd-even merge sort network on n (a power of two) wires. */
+static int batcher(int n, uint8_t (*pairs)[2], int max) {
+    int count = 0;
+    for (int p = 1; p < n; p <<= 1)
+        for (int k = p; k >= 1; k >>= 1)
+            for (int j = k % p; j + k < n; j += 2 * k)
+                for (int i = 0; i < k && i + j + k < n; i++)
+                    if ((i + j) / (2 * p) == (i + j + k) / (2 * p) && count < max) {
+                        pairs[count][0] = (uint8_t)(i + j);
+                        pairs[count][1] = (uint8_t)(i + j + k);
+                        count++;
+                    }
+    return count;
+}
+
+/* Median filter as a sorting network applied to whole rows at once: the
+ * k*k neighbours of every pixel of a row are k*k rows of values, and each
+ * compare-exchange is an element-wise min/max over them (vectorisable).
+ * Padding wires hold 255 and sort to the end, so the median is wire k*k/2. */
 static ts_status median_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
     ts_image *img = &s->image;
-    int r = (int)d->v[0] / 2, c = img->c;
+    int r = (int)d->v[0] / 2, kk = (2 * r + 1) * (2 * r + 1), c = img->c, w = img->w;
+    int n = 1;
+    while (n < kk) n <<= 1;
+    uint8_t pairs[1024][2];
+    int np = batcher(n, pairs, 1024);
+    size_t row = (size_t)w * c;
     ts_image src;
     ts_status st = ts_image_copy(ctx, img, &src);
-    if (st != TS_OK) return st;
-    for (int y = 0; y < img->h; y++) {
-        uint8_t *out = ts_image_row(img, y);
-        for (int x = 0; x < img->w; x++)
-            for (int ch = 0; ch < c; ch++) {
-                int hist[256] = {0}, count = 0, half = ((2 * r + 1) * (2 * r + 1)) / 2;
-                for (int t = -r; t <= r; t++) {
-                    const uint8_t *row = ts_image_row(&src, reflect101(y + t, img->h));
-                    for (int u = -r; u <= r; u++) hist[row[(size_t)reflect101(x + u, img->w) * c + ch]]++;
-                }
-                int v = 0;
-                while ((count += hist[v]) <= half) v++;
-                out[(size_t)x * c + ch] = (uint8_t)v;
+    uint8_t *wires = st == TS_OK ? ts_alloc_array(ctx, (size_t)n, row) : NULL;
+    if (st == TS_OK && !wires) st = TS_ERR_NOMEM;
+    for (int y = 0; st == TS_OK && y < img->h; y++) {
+        int k = 0;
+        for (int dy = -r; dy <= r; dy++) {
+            const uint8_t *line = ts_image_row(&src, reflect101(y + dy, img->h));
+            for (int dx = -r; dx <= r; dx++, k++) {
+                uint8_t *wire = wires + (size_t)k * row;
+                int lo = dx < 0 ? -dx : 0, hi = dx > 0 ? w - dx : w; /* columns that need no reflection */
+                for (int x = 0; x < lo && x < w; x++) memcpy(wire + (size_t)x * c, line + (size_t)reflect101(x + dx, w) * c, (size_t)c);
+                if (hi > lo) memcpy(wire + (size_t)lo * c, line + (size_t)(lo + dx) * c, (size_t)(hi - lo) * c);
+                for (int x = hi > lo ? hi : lo; x < w; x++) memcpy(wire + (size_t)x * c, line + (size_t)reflect101(x + dx, w) * c, (size_t)c);
             }
+        }
+        for (; k < n; k++) memset(wires + (size_t)k * row, 255, row);
+        for (int p = 0; p < np; p++) {
+            uint8_t *a = wires + (size_t)pairs[p][0] * row, *b = wires + (size_t)pairs[p][1] * row;
+            if (pairs[p][1] >= kk) continue; /* padding wires hold 255 and never move */
+            for (size_t i = 0; i < row; i++) {
+                uint8_t lo = a[i] < b[i] ? a[i] : b[i], hi = a[i] < b[i] ? b[i] : a[i];
+                a[i] = lo, b[i] = hi;
+            }
+        }
+        memcpy(ts_image_row(img, y), wires + (size_t)(kk / 2) * row, row);
     }
+    free(wires);
     ts_image_free(&src);
-    return TS_OK;
+    return st;
 }
 const aug_op_def aug_op_median_blur = {"median_blur", AUG_PIXEL, median_params, NULL, NULL, NULL, median_apply, NULL};
 

@@ -51,29 +51,53 @@ static int border_index(int i, int n, int border) {
 
 static int near_int(double v) { return fabs(v - nearbyint(v)) < 1e-7; }
 
-/* Integer shifts and flips: every output pixel is one input pixel. */
+/* Copy n pixels of c channels in reverse order (a mirrored row). */
+static void copy_reversed(uint8_t *dst, const uint8_t *src_last, int n, int c) {
+    if (c == 3) {
+        for (int x = 0; x < n; x++, dst += 3, src_last -= 3) dst[0] = src_last[0], dst[1] = src_last[1], dst[2] = src_last[2];
+    } else if (c == 1) {
+        for (int x = 0; x < n; x++) dst[x] = src_last[-x];
+    } else {
+        for (int x = 0; x < n; x++, dst += c, src_last -= c) memcpy(dst, src_last, (size_t)c);
+    }
+}
+
+/* Integer shifts and flips: every output pixel is one input pixel. Rows
+ * are split into the part inside the source (one memcpy, or a reversed
+ * copy) and the border parts. */
 static void copy_shift(const ts_image *src, const double inv[9], int border, const uint8_t *fill, ts_image *out) {
-    int c = src->c;
+    int c = src->c, W = src->w;
     int sx = inv[0] > 0 ? 1 : -1, sy = inv[4] > 0 ? 1 : -1;
     /* output pixel x covers [x, x+1): its centre maps to inv(x + .5) */
     int x0 = (int)floor(inv[0] * 0.5 + inv[2]), y0 = (int)floor(inv[4] * 0.5 + inv[5]);
+    /* output columns [a, b) read source columns inside [0, W) */
+    int a, b;
+    if (sx > 0) a = x0 < 0 ? -x0 : 0, b = W - x0;
+    else a = x0 >= W ? x0 - W + 1 : 0, b = x0 + 1;
+    if (a > out->w) a = out->w;
+    if (b > out->w) b = out->w;
+    if (b < a) b = a;
     for (int y = 0; y < out->h; y++) {
         uint8_t *dst = ts_image_row(out, y);
         int yy = border_index(y0 + sy * y, src->h, border);
         if (yy < 0) {
-            for (int x = 0; x < out->w; x++) memcpy(dst + (size_t)x * c, fill, (size_t)c);
+            memset(dst, fill[0], (size_t)out->w * c);
             continue;
         }
         const uint8_t *row = ts_image_row(src, yy);
-        int first = x0, last = x0 + sx * (out->w - 1);
-        if (sx > 0 && first >= 0 && last < src->w) {
-            memcpy(dst, row + (size_t)first * c, (size_t)out->w * c);
-            continue;
+        if (b > a) {
+            if (sx > 0) memcpy(dst + (size_t)a * c, row + (size_t)(x0 + a) * c, (size_t)(b - a) * c);
+            else copy_reversed(dst + (size_t)a * c, row + (size_t)(x0 - a) * c, b - a, c);
         }
-        for (int x = 0; x < out->w; x++) {
-            int xx = border_index(x0 + sx * x, src->w, border);
-            if (xx < 0) memcpy(dst + (size_t)x * c, fill, (size_t)c);
-            else memcpy(dst + (size_t)x * c, row + (size_t)xx * c, (size_t)c);
+        for (int part = 0; part < 2; part++) {
+            int from = part ? b : 0, to = part ? out->w : a;
+            if (from >= to) continue;
+            if (border == 0) {
+                memset(dst + (size_t)from * c, fill[0], (size_t)(to - from) * c);
+                continue;
+            }
+            for (int x = from; x < to; x++)
+                memcpy(dst + (size_t)x * c, row + (size_t)border_index(x0 + sx * x, W, border) * c, (size_t)c);
         }
     }
 }
@@ -84,6 +108,51 @@ static inline const uint8_t *tap(const ts_image *src, int x, int y, int border, 
     return (const uint8_t *)ts_image_row(src, yy) + (size_t)xx * src->c;
 }
 
+/* One output pixel, any position: border handling per tap. (sxf, syf) is
+ * the source position in index space (pixel centres at integers). */
+static inline void warp_pixel(const ts_image *src, double sxf, double syf, int interp, int border, const uint8_t *fill,
+                              uint8_t *o) {
+    int c = src->c, W = src->w, H = src->h;
+    if (!(fabs(sxf) < 1e9 && fabs(syf) < 1e9)) {
+        memcpy(o, fill, (size_t)c);
+        return;
+    }
+    if (interp == 0) {
+        memcpy(o, tap(src, (int)floor(sxf + 0.5), (int)floor(syf + 0.5), border, fill), (size_t)c);
+        return;
+    }
+    int x0 = (int)floor(sxf), y0 = (int)floor(syf);
+    int fx = (int)((sxf - x0) * 256 + 0.5), fy = (int)((syf - y0) * 256 + 0.5);
+    if (border == 0 && (x0 < -1 || y0 < -1 || x0 >= W || y0 >= H)) {
+        memcpy(o, fill, (size_t)c);
+        return;
+    }
+    const uint8_t *p00 = tap(src, x0, y0, border, fill), *p01 = tap(src, x0 + 1, y0, border, fill);
+    const uint8_t *p10 = tap(src, x0, y0 + 1, border, fill), *p11 = tap(src, x0 + 1, y0 + 1, border, fill);
+    int w00 = (256 - fx) * (256 - fy), w01 = fx * (256 - fy), w10 = (256 - fx) * fy, w11 = fx * fy;
+    for (int k = 0; k < c; k++)
+        o[k] = (uint8_t)((p00[k] * w00 + p01[k] * w01 + p10[k] * w10 + p11[k] * w11 + 32768) >> 16);
+}
+
+/* Columns [lo, hi) of a row where b + a * x stays in [0, limit] (with a
+ * pixel of margin), for both coordinates. */
+static void interior(double bx, double ax, double limx, double by, double ay, double limy, int w, int *lo, int *hi) {
+    double l = 0, h = w;
+    const double b[2] = {bx, by}, a[2] = {ax, ay}, lim[2] = {limx, limy};
+    for (int k = 0; k < 2; k++) {
+        if (a[k] == 0) {
+            if (b[k] < 0 || b[k] >= lim[k]) l = h = 0;
+            continue;
+        }
+        double t0 = (0 - b[k]) / a[k], t1 = (lim[k] - b[k]) / a[k];
+        if (t0 > t1) { double t = t0; t0 = t1; t1 = t; }
+        l = fmax(l, t0 + 1), h = fmin(h, t1 - 1);
+    }
+    *lo = (int)ceil(fmax(0, l));
+    *hi = h <= l ? *lo : (int)floor(fmin(w, h));
+    if (*hi < *lo) *hi = *lo;
+}
+
 static void warp_general(const ts_image *src, const double inv[9], int interp, int border, const uint8_t *fill,
                          ts_image *out) {
     int c = src->c, W = src->w, H = src->h;
@@ -91,44 +160,42 @@ static void warp_general(const ts_image *src, const double inv[9], int interp, i
     for (int y = 0; y < out->h; y++) {
         uint8_t *dst = ts_image_row(out, y);
         double py = y + 0.5;
-        /* source position (pixel-edge) of the output pixel centre, minus .5 for index space */
-        double ax = inv[1] * py + inv[2] + inv[0] * 0.5, ay = inv[4] * py + inv[5] + inv[3] * 0.5;
-        double aw = inv[7] * py + inv[8] + inv[6] * 0.5;
-        for (int x = 0; x < out->w; x++, ax += inv[0], ay += inv[3], aw += inv[6]) {
-            double sxf = affine ? ax : ax / aw, syf = affine ? ay : ay / aw;
-            uint8_t *o = dst + (size_t)x * c;
-            if (!(fabs(sxf) < 1e9 && fabs(syf) < 1e9)) {
-                memcpy(o, fill, (size_t)c);
-                continue;
+        /* the source position (index space) of output pixel x is (bx + ax x, by + ay x) */
+        double bx = inv[1] * py + inv[2] + inv[0] * 0.5 - 0.5, by = inv[4] * py + inv[5] + inv[3] * 0.5 - 0.5;
+        if (!affine) {
+            double bw = inv[7] * py + inv[8] + inv[6] * 0.5;
+            for (int x = 0; x < out->w; x++) {
+                double wz = bw + inv[6] * x;
+                double sxf = (bx + 0.5 + inv[0] * x) / wz - 0.5, syf = (by + 0.5 + inv[3] * x) / wz - 0.5;
+                warp_pixel(src, sxf, syf, interp, border, fill, dst + (size_t)x * c);
             }
-            sxf -= 0.5, syf -= 0.5;
-            if (interp == 0) {
-                const uint8_t *p = tap(src, (int)floor(sxf + 0.5), (int)floor(syf + 0.5), border, fill);
-                memcpy(o, p, (size_t)c);
-                continue;
-            }
-            int x0 = (int)floor(sxf), y0 = (int)floor(syf);
-            int fx = (int)((sxf - x0) * 256 + 0.5), fy = (int)((syf - y0) * 256 + 0.5);
-            const uint8_t *p00, *p01, *p10, *p11;
-            if (x0 >= 0 && y0 >= 0 && x0 + 1 < W && y0 + 1 < H) {
-                p00 = (const uint8_t *)ts_image_row(src, y0) + (size_t)x0 * c;
-                p01 = p00 + c;
-                p10 = p00 + src->stride;
-                p11 = p10 + c;
-            } else {
-                if (border == 0 && (x0 < -1 || y0 < -1 || x0 >= W || y0 >= H)) {
-                    memcpy(o, fill, (size_t)c);
-                    continue;
-                }
-                p00 = tap(src, x0, y0, border, fill);
-                p01 = tap(src, x0 + 1, y0, border, fill);
-                p10 = tap(src, x0, y0 + 1, border, fill);
-                p11 = tap(src, x0 + 1, y0 + 1, border, fill);
-            }
-            int w00 = (256 - fx) * (256 - fy), w01 = fx * (256 - fy), w10 = (256 - fx) * fy, w11 = fx * fy;
-            for (int k = 0; k < c; k++)
-                o[k] = (uint8_t)((p00[k] * w00 + p01[k] * w01 + p10[k] * w10 + p11[k] * w11 + 32768) >> 16);
+            continue;
         }
+        double ax = inv[0], ay = inv[3];
+        int lo, hi;
+        interior(bx, ax, W - 1, by, ay, H - 1, out->w, &lo, &hi);
+        if (interp == 0) lo = hi = 0; /* nearest: the per-pixel path is cheap enough */
+        for (int x = 0; x < lo; x++) warp_pixel(src, bx + ax * x, by + ay * x, interp, border, fill, dst + (size_t)x * c);
+        const uint8_t *base = src->data;
+        size_t stride = src->stride;
+        for (int x = lo; x < hi; x++) {
+            double sxf = bx + ax * x, syf = by + ay * x;
+            int x0 = (int)sxf, y0 = (int)syf; /* non-negative here: truncation is floor */
+            int fx = (int)((sxf - x0) * 256 + 0.5), fy = (int)((syf - y0) * 256 + 0.5);
+            const uint8_t *p00 = base + (size_t)y0 * stride + (size_t)x0 * c, *p10 = p00 + stride;
+            int w00 = (256 - fx) * (256 - fy), w01 = fx * (256 - fy), w10 = (256 - fx) * fy, w11 = fx * fy;
+            uint8_t *o = dst + (size_t)x * c;
+            if (c == 3) {
+                o[0] = (uint8_t)((p00[0] * w00 + p00[3] * w01 + p10[0] * w10 + p10[3] * w11 + 32768) >> 16);
+                o[1] = (uint8_t)((p00[1] * w00 + p00[4] * w01 + p10[1] * w10 + p10[4] * w11 + 32768) >> 16);
+                o[2] = (uint8_t)((p00[2] * w00 + p00[5] * w01 + p10[2] * w10 + p10[5] * w11 + 32768) >> 16);
+            } else {
+                for (int k = 0; k < c; k++)
+                    o[k] = (uint8_t)((p00[k] * w00 + p00[k + c] * w01 + p10[k] * w10 + p10[k + c] * w11 + 32768) >> 16);
+            }
+        }
+        for (int x = hi > lo ? hi : lo; x < out->w; x++)
+            warp_pixel(src, bx + ax * x, by + ay * x, interp, border, fill, dst + (size_t)x * c);
     }
 }
 
