@@ -139,12 +139,13 @@ ts_status ts_nn_schedule_parse(ts_ctx *ctx, const char *name, ts_nn_schedule *ou
  * thread-safe: the trainer calls it from its workers. */
 typedef ts_status (*ts_nn_sample_fn)(void *user, ts_ctx *ctx, uint64_t epoch, size_t index, float *x,
                                      int32_t *label);
-/* The order of an epoch: write `count` sample indices into `order`. The
+/* The order of an epoch: a malloc'd array of *len sample indices (each
+ * below the source's count; samples may repeat or be left out). The
  * samplers of src/sample plug in here. */
-typedef ts_status (*ts_nn_order_fn)(void *user, ts_ctx *ctx, uint64_t epoch, size_t *order, size_t count);
+typedef ts_status (*ts_nn_order_fn)(void *user, ts_ctx *ctx, uint64_t epoch, size_t **order, size_t *len);
 
 typedef struct {
-    size_t count;          /* samples per epoch */
+    size_t count;          /* samples (indices 0..count-1) */
     ts_nn_sample_fn sample;
     ts_nn_order_fn order;  /* NULL: a uniform reshuffle each epoch */
     void *user;
@@ -161,6 +162,8 @@ typedef struct {
     int flip;
     int crop_pad;
     int sequential; /* 1: epoch order is the data's order (no shuffle) */
+    ts_nn_order_fn order; /* when set (and not sequential): the epoch order */
+    void *order_user;     /* passed to `order` in place of the source */
 } ts_nn_data_source;
 ts_nn_source ts_nn_data_source_make(ts_nn_data_source *state);
 

@@ -76,7 +76,7 @@ static int run_predict(cli_env *env, int argc, char **argv) {
         rank = ts_alloc_array(ctx, (size_t)K, sizeof *rank);
         if (!x || !probs || !rank) st = TS_ERR_NOMEM;
     }
-    ts_nn_data_source src = {&d, m, 0, 0, 0, 1};
+    ts_nn_data_source src = {.data = &d, .model = m, .sequential = 1};
     ts_nn_source s = {0};
     if (!st) s = ts_nn_data_source_make(&src);
     if (!st) st = ts_buf_putc(&b, '[');

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "trainset/nn.h"
+#include "trainset/sample.h"
 
 static const char usage[] =
     "usage: trainset train TRAIN [--val VAL] [--model SPEC] [options] -o MODEL\n\n"
@@ -22,7 +23,9 @@ static const char usage[] =
     "  --val-split NAME      split of VAL (or of TRAIN without --val) to validate on\n"
     "  --flip                random horizontal flips (p = 0.5)\n"
     "  --crop PAD            random crops of the image padded by PAD pixels\n"
-    "  --order MODE          uniform (reshuffle each epoch, default) or sequential\n"
+    "  --order MODE          uniform (reshuffle each epoch, default), sequential (as\n"
+    "                        stored), or a sampler of `trainset shuffle`: stratified,\n"
+    "                        class-balanced, repeat-factor, weighted, spread-groups, ...\n"
     "  --pipeline PIPE.json  online augmentation pipeline (needs src/aug)\n"
     "model:\n"
     "  --model SPEC          mlp, cnn-small (default), resnet-mini, a spec file\n"
@@ -166,14 +169,50 @@ static ts_status make_model(cli_env *env, train_args *a, const ts_dataset *train
     return TS_OK;
 }
 
+/* --order MODE: the samplers of src/sample over a dataset holding exactly
+ * the training images, in the order of the loaded data. */
+static ts_status sampler_order(void *user, ts_ctx *ctx, uint64_t epoch, size_t **order, size_t *len) {
+    uint32_t *o32 = NULL;
+    size_t n = 0;
+    ts_status st = ts_sampler_epoch_order(ctx, user, epoch, &o32, &n);
+    if (st) return st;
+    size_t *o = ts_alloc_array(ctx, n ? n : 1, sizeof *o);
+    if (!o) {
+        free(o32);
+        return TS_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) o[i] = o32[i];
+    free(o32);
+    *order = o, *len = n;
+    return TS_OK;
+}
+
+static ts_status make_sampler(ts_ctx *ctx, const ts_dataset *ds, const ts_nn_data *td, int mode, size_t batch,
+                              uint64_t seed, ts_sampler **out) {
+    size_t n = ts_dataset_image_count(ds), at = 0;
+    uint8_t *keep = ts_calloc_array(ctx, n ? n : 1, 1);
+    if (!keep) return TS_ERR_NOMEM;
+    for (size_t i = 0; i < n && at < td->n; i++)
+        if (ts_dataset_image_id(ds, i) == td->image_ids[at]) keep[i] = 1, at++;
+    ts_dataset *sub = NULL;
+    ts_status st = ts_sample_subset(ctx, ds, keep, NULL, &sub);
+    free(keep);
+    if (!st && ts_dataset_image_count(sub) != td->n)
+        st = ts_error(ctx, TS_ERR_INVALID, "--order: the sampler's images do not match the training images");
+    ts_sampler_opts so = ts_sampler_opts_default();
+    so.mode = (ts_sampler_mode)mode, so.batch = batch, so.seed = seed;
+    if (!st) st = ts_sampler_create(ctx, sub, &so, out);
+    ts_dataset_destroy(sub);
+    return st;
+}
+
 static int parse_names(cli_env *env, train_args *a) {
     if (a->optim && ts_nn_optim_parse(env->ctx, a->optim, &a->o.optim)) return cli_usage_error(env, "%s", ts_ctx_error(env->ctx));
     if (a->schedule && ts_nn_schedule_parse(env->ctx, a->schedule, &a->o.schedule))
         return cli_usage_error(env, "%s", ts_ctx_error(env->ctx));
-    if (a->order && strcmp(a->order, "uniform") && strcmp(a->order, "sequential"))
-        return cli_usage_error(env,
-                               "--order %s: this build has the orders uniform and sequential (the samplers of "
-                               "`trainset shuffle` are not wired into training yet)",
+    if (a->order && strcmp(a->order, "sequential") && ts_sampler_mode_parse(a->order) < 0)
+        return cli_usage_error(env, "--order %s: expected sequential or a sampler mode of `trainset shuffle` (uniform, "
+                                    "stratified, class-balanced, repeat-factor, weighted, spread-groups, ...)",
                                a->order);
     if (a->pipeline)
         return cli_usage_error(env, "--pipeline: online augmentation pipelines are not available in this build; use "
@@ -239,6 +278,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
     const char **names = NULL;
     int nclasses = 0, fresh = 0;
     char *metrics = NULL, *curve = NULL;
+    ts_sampler *sampler = NULL;
     ts_status st = cli_read_dataset(env, pos[0], NULL, &train);
     const char *split = NULL;
     if (!st) {
@@ -254,6 +294,8 @@ static int run_train(cli_env *env, int argc, char **argv) {
         ts_nn_data_stats(&td, mean, sd);
         ts_nn_model_set_normalization(m, mean, sd);
     }
+    if (!st && a.order && strcmp(a.order, "sequential") && strcmp(a.order, "uniform"))
+        st = make_sampler(ctx, train, &td, ts_sampler_mode_parse(a.order), (size_t)a.o.batch_size, env->seed, &sampler);
     if (!st && (a.val || a.val_split)) {
         if (a.val) st = cli_read_dataset(env, a.val, NULL, &val);
         if (!st) st = ts_nn_data_load(ctx, val ? val : train, a.val_split, m, 1, &vd);
@@ -286,8 +328,10 @@ static int run_train(cli_env *env, int argc, char **argv) {
             fputc('\n', env->json ? stderr : stdout);
             ts_buf_free(&d);
         }
-        ts_nn_data_source tsrc = {&td, m, env->seed, a.flip, a.crop, a.order && !strcmp(a.order, "sequential")};
-        ts_nn_data_source vsrc = {&vd, m, env->seed, 0, 0, 1};
+        ts_nn_data_source tsrc = {.data = &td, .model = m, .seed = env->seed, .flip = a.flip, .crop_pad = a.crop,
+                                  .sequential = a.order && !strcmp(a.order, "sequential")};
+        ts_nn_data_source vsrc = {.data = &vd, .model = m, .sequential = 1};
+        if (sampler) tsrc.order = sampler_order, tsrc.order_user = sampler;
         ts_nn_source ts_ = ts_nn_data_source_make(&tsrc), vs = ts_nn_data_source_make(&vsrc);
         progress_ui ui = {env, now_s(), 0};
         ts_nn_callbacks cb = {on_batch, on_epoch, &ui};
@@ -321,6 +365,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
     free(metrics), free(curve), free(ids), free(names), free(pos);
     ts_nn_data_free(&td), ts_nn_data_free(&vd);
     ts_nn_model_destroy(m);
+    ts_sampler_destroy(sampler);
     ts_dataset_destroy(train), ts_dataset_destroy(val);
     return ret;
 }

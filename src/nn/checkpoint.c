@@ -148,8 +148,8 @@ ts_status ts_nn_checkpoint_load_buffer(ts_ctx *ctx, const char *name, const uint
     char **names = NULL;
     int64_t *ids = NULL;
     ts_nn_model *m = NULL;
-    uint32_t c, h, w, classes = 0, epoch, optk = 0;
-    uint64_t seed;
+    uint32_t c = 0, h = 0, w = 0, classes = 0, epoch = 0, optk = 0;
+    uint64_t seed = 0;
     ts_status st = get_string(&r, "the spec", 1 << 20, &spec);
     if (!st) st = get_u32(&r, "the input size", &c);
     if (!st) st = get_u32(&r, "the input size", &h);

@@ -262,17 +262,27 @@ static ts_status data_sample(void *user, ts_ctx *ctx, uint64_t epoch, size_t ind
     return TS_OK;
 }
 
-static ts_status data_order_sequential(void *user, ts_ctx *ctx, uint64_t epoch, size_t *order, size_t count) {
-    (void)user, (void)ctx, (void)epoch;
-    for (size_t i = 0; i < count; i++) order[i] = i;
+static ts_status data_order_sequential(void *user, ts_ctx *ctx, uint64_t epoch, size_t **order, size_t *len) {
+    (void)epoch;
+    const ts_nn_data_source *s = user;
+    size_t n = s->data->n;
+    size_t *o = ts_alloc_array(ctx, n ? n : 1, sizeof *o);
+    if (!o) return TS_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) o[i] = i;
+    *order = o, *len = n;
     return TS_OK;
+}
+
+static ts_status data_order_custom(void *user, ts_ctx *ctx, uint64_t epoch, size_t **order, size_t *len) {
+    const ts_nn_data_source *s = user;
+    return s->order(s->order_user, ctx, epoch, order, len);
 }
 
 ts_nn_source ts_nn_data_source_make(ts_nn_data_source *state) {
     ts_nn_source s;
     s.count = state->data->n;
     s.sample = data_sample;
-    s.order = state->sequential ? data_order_sequential : NULL;
+    s.order = state->sequential ? data_order_sequential : state->order ? data_order_custom : NULL;
     s.user = state;
     return s;
 }

@@ -163,13 +163,12 @@ ts_status ts_nn_train(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *train, co
     if ((st = nn_optim_prepare(ctx, m, o.optim))) return st;
     nn_blas_threads(m);
     size_t n = train->count, bs = (size_t)o.batch_size < n ? (size_t)o.batch_size : n;
-    size_t nb = (n + bs - 1) / bs;
     batch_mem b;
-    size_t *order = ts_alloc_array(ctx, n, sizeof(size_t));
+    size_t *order = NULL, len = 0;
     ts_nn_epoch_stats *hist = ts_calloc_array(ctx, (size_t)o.epochs, sizeof *hist);
     float *best_params = NULL, *best_buffers = NULL;
     st = batch_mem_alloc(ctx, m, bs, &b);
-    if (!st && (!order || !hist)) st = TS_ERR_NOMEM;
+    if (!st && !hist) st = TS_ERR_NOMEM;
     if (!st && o.restore_best) {
         best_params = ts_alloc_array(ctx, m->n_params ? m->n_params : 1, sizeof(float));
         best_buffers = ts_alloc_array(ctx, m->n_buffers ? m->n_buffers : 1, sizeof(float));
@@ -179,21 +178,32 @@ ts_status ts_nn_train(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *train, co
     int best_epoch = 0, waited = 0, count = 0, stopped = 0;
     size_t total_images = 0;
     for (int e = m->epoch; !st && e < o.epochs; e++) {
-        if (train->order) st = train->order(train->user, ctx, (uint64_t)e, order, n);
-        else shuffle(o.seed, (uint64_t)e, order, n);
-        for (size_t i = 0; !st && i < n; i++)
+        free(order);
+        order = NULL;
+        if (train->order) {
+            st = train->order(train->user, ctx, (uint64_t)e, &order, &len);
+        } else if (!(order = ts_alloc_array(ctx, n, sizeof(size_t)))) {
+            st = TS_ERR_NOMEM;
+        } else {
+            len = n;
+            shuffle(o.seed, (uint64_t)e, order, n);
+        }
+        if (!st && len == 0) st = ts_error(ctx, TS_ERR_INVALID, "the sampler gave an empty epoch");
+        for (size_t i = 0; !st && i < len; i++)
             if (order[i] >= n) st = ts_error(ctx, TS_ERR_INVALID, "sampler gave index %zu of %zu", order[i], n);
+        if (st) break;
+        size_t nb = (len + bs - 1) / bs;
         ts_nn_epoch_stats s = {0};
         s.epoch = e + 1, s.epochs = o.epochs;
         s.val_loss = s.val_acc = NAN;
         double t0 = now_s(), loss_sum = 0;
         size_t right_sum = 0, seen = 0;
         for (size_t bi = 0; !st && bi < nb; bi++) {
-            size_t first = bi * bs, k = n - first < bs ? n - first : bs, right;
+            size_t first = bi * bs, k = len - first < bs ? len - first : bs, right;
             if (k < 2 && nb > 1) break; /* a batch of one breaks batch statistics */
             if ((st = fill_batch(ctx, m, train, (uint64_t)e, order, first, k, b.x, b.labels, b.status))) break;
             m->training = 1;
-            m->dropout_step = (uint64_t)e * nb + bi;
+            m->dropout_step = (uint64_t)e << 32 | bi;
             if ((st = nn_forward(ctx, m, b.x, k))) break;
             double loss = nn_loss(m, b.labels, k, o.label_smoothing, &right, 1);
             s.lr = nn_schedule_lr(&o, e + (double)(bi + 1) / (double)nb);

@@ -38,6 +38,11 @@ expect_grep "resumed at epoch 3" '"epoch":3' "$TMP/b.ckpt.metrics.jsonl"
 expect_ok "fine-tune with a new head and frozen layers" "$TS" train "$FM" --init "$TMP/a.ckpt" --new-head --freeze 3 \
   --limit 1000 --epochs 1 -o "$TMP/ft.ckpt" -q
 
+expect_ok "stratified batches from the sampler" "$TS" train "$FM" --model "$TINY" --limit 1000 --epochs 1 \
+  --order stratified -o "$TMP/s.ckpt" --json -q
+expect_grep "sampler epoch trained" '"epochs_run":1' "$TMP/out"
+expect_fail "unknown order" 'expected sequential or a sampler mode' "$TS" train "$FM" --order sideways -o "$TMP/x.ckpt"
+
 expect_fail "unknown layer" 'spec:2: unknown layer "swish"' "$TS" train "$FM" --model "conv 8 3; swish; fc classes" -o "$TMP/x.ckpt"
 expect_fail "shapes that do not fit" 'does not fit' "$TS" train "$FM" --model "maxpool 64; fc classes" -o "$TMP/x.ckpt"
 expect_fail "checkpoint of another architecture" 'architectures differ' "$TS" train "$FM" --init "$TMP/a.ckpt" \
