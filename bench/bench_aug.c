@@ -1,0 +1,187 @@
+/* Augmentation speed, one thread: each op of bench/aug_ops.txt applied to
+ * the 64 photos of bench512 (decoded once, copied into the sample each
+ * time, as a peer allocates its output); plus the standard training chain
+ * from JPEG bytes, the batch API's scaling with threads and the cost of 500
+ * boxes on a rotate. Rates are images per CPU second of the process, so a
+ * loaded machine slows the run but not the numbers (the batch rows are wall
+ * clock as well, since scaling is about wall time).
+ *
+ * usage: bench_aug DIR OPS_FILE SECONDS
+ * Reads commands from stdin, one a line, and answers each with one line, so
+ * bench/bench_aug.sh can interleave it with the peers op by op:
+ *   NAME          an op of OPS_FILE       -> "NAME rate"
+ *   chain         decode + rrc + flip + jitter + normalize from JPEG bytes
+ *   batch         -> "batch wall1 wall2 cpu1 cpu2" (images/s, 1 and 2 threads)
+ *   boxes         -> "boxes rate_0_boxes rate_500_boxes" (rotate 17 degrees) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "trainset.h"
+#include "trainset/aug.h"
+
+static double clock_of(clockid_t id) {
+    struct timespec t;
+    clock_gettime(id, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+static double cpu(void) { return clock_of(CLOCK_PROCESS_CPUTIME_ID); }
+static double wall(void) { return clock_of(CLOCK_MONOTONIC); }
+
+typedef struct {
+    uint8_t *bytes;
+    size_t len;
+    ts_image img;
+} photo;
+
+static void die(ts_ctx *ctx) {
+    fprintf(stderr, "bench_aug: %s\n", ts_ctx_error(ctx));
+    exit(1);
+}
+
+static void fill_sample(ts_ctx *ctx, ts_aug_sample *s, const ts_image *src, int boxes) {
+    memset(s, 0, sizeof *s);
+    if (ts_image_copy(ctx, src, &s->image) != TS_OK) die(ctx);
+    if (!boxes) return;
+    s->objects = calloc((size_t)boxes, sizeof *s->objects);
+    s->n_objects = (size_t)boxes;
+    for (int i = 0; i < boxes; i++) {
+        ts_aug_object *o = &s->objects[i];
+        o->has_box = 1, o->category_id = i % 7, o->visibility = 1, o->label_weight = 1;
+        o->bbox[0] = (i * 37) % 400, o->bbox[1] = (i * 53) % 400, o->bbox[2] = 20 + i % 60, o->bbox[3] = 15 + i % 70;
+        o->original_area = o->bbox[2] * o->bbox[3];
+    }
+}
+
+static uint64_t counter; /* sample index: every call draws fresh parameters */
+
+static double rate(ts_ctx *ctx, const ts_aug_pipeline *p, photo *ph, int n, double secs, int boxes) {
+    double t0 = cpu(), spent = 0;
+    uint64_t done = 0;
+    while ((spent = cpu() - t0) < secs) {
+        for (int i = 0; i < n; i++, done++) {
+            ts_aug_sample s;
+            fill_sample(ctx, &s, &ph[i].img, boxes);
+            if (ts_aug_apply(ctx, p, 1, 0, counter++, &s, NULL) != TS_OK) die(ctx);
+            ts_aug_sample_clear(&s);
+        }
+    }
+    return done / spent;
+}
+
+static const char *const chain_json =
+    "{\"ops\": [{\"op\": \"random_resized_crop\", \"width\": 224, \"height\": 224}, "
+    "{\"op\": \"hflip\", \"p\": 0.5}, {\"op\": \"color_jitter\", \"brightness\": 0.4, "
+    "\"contrast\": 0.4, \"saturation\": 0.4, \"hue\": 0.1}, {\"op\": \"normalize\", \"preset\": \"imagenet\"}]}";
+
+static double chain_rate(ts_ctx *ctx, const ts_aug_pipeline *p, photo *ph, int n, double secs) {
+    double t0 = cpu(), spent;
+    uint64_t done = 0;
+    while ((spent = cpu() - t0) < secs)
+        for (int i = 0; i < n; i++, done++) {
+            ts_aug_sample s;
+            memset(&s, 0, sizeof s);
+            if (ts_aug_apply_encoded(ctx, p, 1, 0, counter++, "bench", ph[i].bytes, ph[i].len, &s, NULL) != TS_OK)
+                die(ctx);
+            ts_aug_sample_clear(&s);
+        }
+    return done / spent;
+}
+
+/* The batch API on the chain (decoded input), `threads` workers: images
+ * per wall second and per CPU second. */
+static void batch_rate(ts_ctx *ctx, const ts_aug_pipeline *p, photo *ph, int n, double secs, int threads,
+                       double *per_wall, double *per_cpu) {
+    ts_pool *pool;
+    if (ts_pool_create(ctx, threads, &pool) != TS_OK) die(ctx);
+    ts_aug_sample *batch = calloc((size_t)n, sizeof *batch);
+    double w0 = wall(), spent, busy = 0, busy_cpu = 0;
+    uint64_t done = 0;
+    while ((spent = wall() - w0) < secs) {
+        for (int i = 0; i < n; i++) fill_sample(ctx, &batch[i], &ph[i].img, 0);
+        double a = wall(), ca = cpu();
+        if (ts_aug_apply_batch(ctx, p, pool, 1, 0, counter, batch, (size_t)n) != TS_OK) die(ctx);
+        busy += wall() - a, busy_cpu += cpu() - ca;
+        counter += (uint64_t)n;
+        for (int i = 0; i < n; i++) ts_aug_sample_clear(&batch[i]);
+        done += (uint64_t)n;
+    }
+    *per_wall = done / busy;
+    *per_cpu = done / busy_cpu;
+    free(batch);
+    ts_pool_destroy(pool);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) {
+        fprintf(stderr, "usage: bench_aug DIR OPS_FILE SECONDS < commands\n");
+        return 2;
+    }
+    ts_ctx *ctx;
+    if (ts_ctx_create(&ctx) != TS_OK) return 1;
+    char **names;
+    size_t count;
+    if (ts_dir_list(ctx, argv[1], &names, &count) != TS_OK) die(ctx);
+    photo *ph = calloc(count, sizeof *ph);
+    int n = 0;
+    for (size_t i = 0; i < count; i++) {
+        char *path = ts_path_join(argv[1], names[i]);
+        if (ts_file_read(ctx, path, &ph[n].bytes, &ph[n].len) == TS_OK &&
+            ts_image_decode(ctx, path, ph[n].bytes, ph[n].len, NULL, &ph[n].img, NULL) == TS_OK && ph[n].img.c == 3)
+            n++;
+        free(path);
+    }
+    if (n == 0) {
+        fprintf(stderr, "bench_aug: no RGB photos in %s\n", argv[1]);
+        return 1;
+    }
+    double secs = atof(argv[3]);
+    /* the op table */
+    char *op_names[128];
+    ts_aug_pipeline *op_pipes[128];
+    int n_ops = 0;
+    FILE *ops = fopen(argv[2], "r");
+    char line[1024];
+    while (ops && n_ops < 128 && fgets(line, sizeof line, ops)) {
+        char *tab = strchr(line, '\t');
+        if (line[0] == '#' || !tab) continue;
+        *tab = 0;
+        if (ts_aug_pipeline_load(ctx, tab + 1, &op_pipes[n_ops]) != TS_OK) die(ctx);
+        op_names[n_ops++] = strdup(line);
+    }
+    if (ops) fclose(ops);
+    ts_aug_pipeline *chain, *rotate;
+    if (ts_aug_pipeline_load(ctx, chain_json, &chain) != TS_OK ||
+        ts_aug_pipeline_load(ctx, "{\"ops\": [{\"op\": \"rotate\", \"deg\": 17}]}", &rotate) != TS_OK)
+        die(ctx);
+    while (fgets(line, sizeof line, stdin)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (strcmp(line, "chain") == 0) {
+            printf("chain %.1f\n", chain_rate(ctx, chain, ph, n, secs));
+        } else if (strcmp(line, "batch") == 0) {
+            double w1, w2, c1, c2;
+            batch_rate(ctx, chain, ph, n, secs, 1, &w1, &c1);
+            batch_rate(ctx, chain, ph, n, secs, 2, &w2, &c2);
+            printf("batch %.1f %.1f %.1f %.1f\n", w1, w2, c1, c2);
+        } else if (strcmp(line, "boxes") == 0) {
+            double r0 = rate(ctx, rotate, ph, n, secs, 0), r500 = rate(ctx, rotate, ph, n, secs, 500);
+            printf("boxes %.1f %.1f\n", r0, r500);
+        } else {
+            int k = 0;
+            while (k < n_ops && strcmp(op_names[k], line) != 0) k++;
+            if (k == n_ops) printf("%s nan\n", line);
+            else printf("%s %.1f\n", line, rate(ctx, op_pipes[k], ph, n, secs, 0));
+        }
+        fflush(stdout);
+    }
+    for (int k = 0; k < n_ops; k++) free(op_names[k]), ts_aug_pipeline_destroy(op_pipes[k]);
+    ts_aug_pipeline_destroy(chain);
+    ts_aug_pipeline_destroy(rotate);
+    for (int i = 0; i < n; i++) free(ph[i].bytes), ts_image_free(&ph[i].img);
+    free(ph);
+    for (size_t i = 0; i < count; i++) free(names[i]);
+    free(names);
+    ts_ctx_destroy(ctx);
+    return 0;
+}
