@@ -4,6 +4,7 @@
 #ifndef TRAINSET_NN_H
 #define TRAINSET_NN_H
 
+#include "aug.h"
 #include "dataset.h"
 
 #ifdef __cplusplus
@@ -164,6 +165,10 @@ typedef struct {
     int sequential; /* 1: epoch order is the data's order (no shuffle) */
     ts_nn_order_fn order; /* when set (and not sequential): the epoch order */
     void *order_user;     /* passed to `order` in place of the source */
+    /* Online augmentation: applied to each sample (before flips / crops)
+     * with draws from (seed, epoch, index); its output is resized back to
+     * the model's input when its size changes. NULL: none. */
+    const ts_aug_pipeline *pipeline;
 } ts_nn_data_source;
 ts_nn_source ts_nn_data_source_make(ts_nn_data_source *state);
 

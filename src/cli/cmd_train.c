@@ -26,7 +26,8 @@ static const char usage[] =
     "  --order MODE          uniform (reshuffle each epoch, default), sequential (as\n"
     "                        stored), or a sampler of `trainset shuffle`: stratified,\n"
     "                        class-balanced, repeat-factor, weighted, spread-groups, ...\n"
-    "  --pipeline PIPE.json  online augmentation pipeline (needs src/aug)\n"
+    "  --pipeline PIPE.json  online augmentation (docs/augment.md), applied per sample\n"
+    "                        and epoch on the trainer's workers; file or inline JSON\n"
     "model:\n"
     "  --model SPEC          mlp, cnn-small (default), resnet-mini, a spec file\n"
     "                        (text or JSON) or inline text \"conv 16 3; relu; ...\"\n"
@@ -214,9 +215,6 @@ static int parse_names(cli_env *env, train_args *a) {
         return cli_usage_error(env, "--order %s: expected sequential or a sampler mode of `trainset shuffle` (uniform, "
                                     "stratified, class-balanced, repeat-factor, weighted, spread-groups, ...)",
                                a->order);
-    if (a->pipeline)
-        return cli_usage_error(env, "--pipeline: online augmentation pipelines are not available in this build; use "
-                                    "--flip / --crop, or `trainset augment` offline");
     if (a->new_head && !a->init) return cli_usage_error(env, "--new-head needs --init MODEL");
     if (a->resume && a->init) return cli_usage_error(env, "--resume and --init exclude each other");
     if (a->crop < 0 || a->crop > 64) return cli_usage_error(env, "--crop must be 0..64");
@@ -279,6 +277,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
     int nclasses = 0, fresh = 0;
     char *metrics = NULL, *curve = NULL;
     ts_sampler *sampler = NULL;
+    ts_aug_pipeline *pipe = NULL;
     ts_status st = cli_read_dataset(env, pos[0], NULL, &train);
     const char *split = NULL;
     if (!st) {
@@ -294,6 +293,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
         ts_nn_data_stats(&td, mean, sd);
         ts_nn_model_set_normalization(m, mean, sd);
     }
+    if (!st && a.pipeline) st = ts_aug_pipeline_load(ctx, a.pipeline, &pipe);
     if (!st && a.order && strcmp(a.order, "sequential") && strcmp(a.order, "uniform"))
         st = make_sampler(ctx, train, &td, ts_sampler_mode_parse(a.order), (size_t)a.o.batch_size, env->seed, &sampler);
     if (!st && (a.val || a.val_split)) {
@@ -332,6 +332,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
                                   .sequential = a.order && !strcmp(a.order, "sequential")};
         ts_nn_data_source vsrc = {.data = &vd, .model = m, .sequential = 1};
         if (sampler) tsrc.order = sampler_order, tsrc.order_user = sampler;
+        tsrc.pipeline = pipe;
         ts_nn_source ts_ = ts_nn_data_source_make(&tsrc), vs = ts_nn_data_source_make(&vsrc);
         progress_ui ui = {env, now_s(), 0};
         ts_nn_callbacks cb = {on_batch, on_epoch, &ui};
@@ -366,6 +367,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
     ts_nn_data_free(&td), ts_nn_data_free(&vd);
     ts_nn_model_destroy(m);
     ts_sampler_destroy(sampler);
+    ts_aug_pipeline_destroy(pipe);
     ts_dataset_destroy(train), ts_dataset_destroy(val);
     return ret;
 }

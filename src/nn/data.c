@@ -230,6 +230,47 @@ void ts_nn_data_stats(const ts_nn_data *d, float *mean, float *std) {
 
 /* ---- the in-memory source ----------------------------------------------------- */
 
+/* Run the pipeline on one CHW sample; *out gets CHW pixels at the input
+ * size (malloc'd). */
+static ts_status augment(ts_ctx *ctx, const ts_nn_data_source *s, uint64_t epoch, size_t index, const uint8_t *px,
+                         uint8_t **out) {
+    const ts_nn_data *d = s->data;
+    int c = d->c, h = d->h, w = d->w;
+    ts_aug_sample smp;
+    memset(&smp, 0, sizeof smp);
+    ts_status st = ts_image_alloc(ctx, w, h, c, TS_PIX_U8, &smp.image);
+    if (st) return st;
+    for (int y = 0; y < h; y++) {
+        uint8_t *row = ts_image_row(&smp.image, y);
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < c; k++) row[x * c + k] = px[((size_t)k * h + (size_t)y) * (size_t)w + (size_t)x];
+    }
+    st = ts_aug_apply(ctx, s->pipeline, s->seed, epoch, index, &smp, NULL);
+    ts_image img = smp.image, tmp;
+    if (!st && img.c != c) {
+        st = ts_image_convert(ctx, &img, c, &tmp);
+        if (!st) ts_image_free(&smp.image), smp.image = img = tmp;
+    }
+    if (!st && (img.w != w || img.h != h)) {
+        st = ts_image_resize(ctx, &img, w, h, img.w > w || img.h > h ? TS_INTERP_AREA : TS_INTERP_BILINEAR, &tmp);
+        if (!st) ts_image_free(&smp.image), smp.image = img = tmp;
+    }
+    uint8_t *o = st ? NULL : ts_alloc_array(ctx, (size_t)c * h, (size_t)w);
+    if (!st && !o) st = TS_ERR_NOMEM;
+    for (int y = 0; !st && y < h; y++) {
+        const uint8_t *row = ts_image_row(&img, y);
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < c; k++) o[((size_t)k * h + (size_t)y) * (size_t)w + (size_t)x] = row[x * c + k];
+    }
+    ts_aug_sample_clear(&smp);
+    if (st) {
+        free(o);
+        return st;
+    }
+    *out = o;
+    return TS_OK;
+}
+
 static ts_status data_sample(void *user, ts_ctx *ctx, uint64_t epoch, size_t index, float *x, int32_t *label) {
     const ts_nn_data_source *s = user;
     const ts_nn_data *d = s->data;
@@ -244,6 +285,12 @@ static ts_status data_sample(void *user, ts_ctx *ctx, uint64_t epoch, size_t ind
         }
     }
     const uint8_t *px = d->pixels + index * (size_t)c * h * w;
+    uint8_t *augmented = NULL;
+    if (s->pipeline) {
+        ts_status st = augment(ctx, s, epoch, index, px, &augmented);
+        if (st) return st;
+        px = augmented;
+    }
     for (int k = 0; k < c; k++) {
         float sd = s->model->std[k] > 0 ? s->model->std[k] : 1.0f;
         float scale = 1.0f / (255.0f * sd), shift = -s->model->mean[k] / sd;
@@ -258,6 +305,7 @@ static ts_status data_sample(void *user, ts_ctx *ctx, uint64_t epoch, size_t ind
             }
         }
     }
+    free(augmented);
     *label = d->labels[index];
     return TS_OK;
 }

@@ -41,6 +41,9 @@ expect_ok "fine-tune with a new head and frozen layers" "$TS" train "$FM" --init
 expect_ok "stratified batches from the sampler" "$TS" train "$FM" --model "$TINY" --limit 1000 --epochs 1 \
   --order stratified -o "$TMP/s.ckpt" --json -q
 expect_grep "sampler epoch trained" '"epochs_run":1' "$TMP/out"
+expect_ok "online augmentation pipeline" "$TS" train "$FM" --model "$TINY" --limit 1000 --epochs 1 \
+  --pipeline '{"ops":[{"op":"rotate","deg":[-10,10]},{"op":"brightness","limit":0.2}]}' -o "$TMP/p.ckpt" -q
+expect_fail "bad pipeline" 'nosuchop' "$TS" train "$FM" --model "$TINY" --limit 100 --pipeline '{"ops":[{"op":"nosuchop"}]}' -o "$TMP/x.ckpt"
 expect_fail "unknown order" 'expected sequential or a sampler mode' "$TS" train "$FM" --order sideways -o "$TMP/x.ckpt"
 
 expect_fail "unknown layer" 'spec:2: unknown layer "swish"' "$TS" train "$FM" --model "conv 8 3; swish; fc classes" -o "$TMP/x.ckpt"
