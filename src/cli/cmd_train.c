@@ -26,6 +26,7 @@ static const char usage[] =
     "  --order MODE          uniform (reshuffle each epoch, default), sequential (as\n"
     "                        stored), or a sampler of `trainset shuffle`: stratified,\n"
     "                        class-balanced, repeat-factor, weighted, spread-groups, ...\n"
+    "  --repeat-threshold T  repeat-factor sampler threshold (default 0.001)\n"
     "  --pipeline PIPE.json  online augmentation (docs/augment.md), applied per sample\n"
     "                        and epoch on the trainer's workers; file or inline JSON\n"
     "model:\n"
@@ -118,6 +119,7 @@ typedef struct {
     const char *val, *split, *val_split, *spec, *init, *order, *pipeline, *out, *metrics, *curve;
     const char *optim, *schedule;
     int flip, crop, new_head, freeze, resume, no_restore, limit;
+    double repeat_threshold;
     ts_nn_train_opts o;
 } train_args;
 
@@ -189,7 +191,7 @@ static ts_status sampler_order(void *user, ts_ctx *ctx, uint64_t epoch, size_t *
 }
 
 static ts_status make_sampler(ts_ctx *ctx, const ts_dataset *ds, const ts_nn_data *td, int mode, size_t batch,
-                              uint64_t seed, ts_sampler **out) {
+                              uint64_t seed, double repeat_threshold, ts_sampler **out) {
     size_t n = ts_dataset_image_count(ds), at = 0;
     uint8_t *keep = ts_calloc_array(ctx, n ? n : 1, 1);
     if (!keep) return TS_ERR_NOMEM;
@@ -202,6 +204,7 @@ static ts_status make_sampler(ts_ctx *ctx, const ts_dataset *ds, const ts_nn_dat
         st = ts_error(ctx, TS_ERR_INVALID, "--order: the sampler's images do not match the training images");
     ts_sampler_opts so = ts_sampler_opts_default();
     so.mode = (ts_sampler_mode)mode, so.batch = batch, so.seed = seed;
+    if (repeat_threshold > 0) so.repeat_threshold = repeat_threshold;
     if (!st) st = ts_sampler_create(ctx, sub, &so, out);
     ts_dataset_destroy(sub);
     return st;
@@ -229,7 +232,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
     const cli_opt opts[] = {
         {"val", 0, CLI_STRING, &a.val},           {"split", 0, CLI_STRING, &a.split},
         {"val-split", 0, CLI_STRING, &a.val_split}, {"model", 'm', CLI_STRING, &a.spec},
-        {"limit", 0, CLI_INT, &a.limit},
+        {"limit", 0, CLI_INT, &a.limit},         {"repeat-threshold", 0, CLI_DOUBLE, &a.repeat_threshold},
         {"init", 0, CLI_STRING, &a.init},         {"new-head", 0, CLI_FLAG, &a.new_head},
         {"freeze", 0, CLI_INT, &a.freeze},        {"resume", 0, CLI_FLAG, &a.resume},
         {"order", 0, CLI_STRING, &a.order},       {"pipeline", 0, CLI_STRING, &a.pipeline},
@@ -295,7 +298,8 @@ static int run_train(cli_env *env, int argc, char **argv) {
     }
     if (!st && a.pipeline) st = ts_aug_pipeline_load(ctx, a.pipeline, &pipe);
     if (!st && a.order && strcmp(a.order, "sequential") && strcmp(a.order, "uniform"))
-        st = make_sampler(ctx, train, &td, ts_sampler_mode_parse(a.order), (size_t)a.o.batch_size, env->seed, &sampler);
+        st = make_sampler(ctx, train, &td, ts_sampler_mode_parse(a.order), (size_t)a.o.batch_size, env->seed,
+                          a.repeat_threshold, &sampler);
     if (!st && (a.val || a.val_split)) {
         if (a.val) st = cli_read_dataset(env, a.val, NULL, &val);
         if (!st) st = ts_nn_data_load(ctx, val ? val : train, a.val_split, m, 1, &vd);
