@@ -86,6 +86,11 @@ extern const aug_op_def *const aug_all_ops[];
 /* The parameter value of a draw by spec index. */
 static inline double aug_param(const aug_draw *d, int i) { return d->v[i]; }
 
+/* An owned 8-bit image whose pixels are not initialised, for outputs that
+ * write every pixel (ts_image_alloc zeroes them: a second pass over
+ * memory). Freed with ts_image_free. */
+ts_status aug_image_alloc_uninit(ts_ctx *ctx, int w, int h, int c, ts_image *out);
+
 /* Geometry helpers (geometry.c). */
 void aug_mat_identity(double m[9]);
 void aug_mat_mul(const double a[9], const double b[9], double out[9]); /* out = a * b */
@@ -104,6 +109,11 @@ ts_status aug_warp_mask(ts_ctx *ctx, const uint8_t *mask, int sw, int sh, const 
  * (`p` may be NULL: corner boxes, no filters). */
 ts_status aug_sample_transform(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample *s, const double m[9], int w, int h,
                                int interp, int border, const uint8_t *fill);
+/* The same with separate matrices for pixels and for targets/masks (whose
+ * source size is mask_w x mask_h). */
+ts_status aug_sample_transform2(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample *s, const double pixels_m[9],
+                                const double targets_m[9], int mask_w, int mask_h, int w, int h, int interp, int border,
+                                const uint8_t *fill);
 /* Fill a w x h mask with the polygon rings (even-odd, pixel centres). */
 void aug_fill_polygons(const double *coords, const uint32_t *ring_sizes, uint32_t n_rings, int w, int h, uint8_t *mask);
 /* A Beta(a, a) draw. */

@@ -8,6 +8,17 @@
 
 #include "aug_internal.h"
 
+ts_status aug_image_alloc_uninit(ts_ctx *ctx, int w, int h, int c, ts_image *out) {
+    if (w <= 0 || h <= 0 || c <= 0 || c > 4)
+        return ts_error(ctx, TS_ERR_INVALID, "cannot allocate a %dx%d image with %d channels", w, h, c);
+    ts_status s = ts_image_check_size(ctx, (uint64_t)w, (uint64_t)h, "image");
+    if (s != TS_OK) return s;
+    uint8_t *data = ts_alloc_array(ctx, (size_t)w * (size_t)c, (size_t)h);
+    if (!data) return TS_ERR_NOMEM;
+    out->w = w, out->h = h, out->c = c, out->stride = (size_t)w * (size_t)c, out->type = TS_PIX_U8, out->data = data;
+    return TS_OK;
+}
+
 void aug_mat_identity(double m[9]) {
     static const double id[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
     memcpy(m, id, sizeof id);
@@ -54,7 +65,21 @@ static int near_int(double v) { return fabs(v - nearbyint(v)) < 1e-7; }
 /* Copy n pixels of c channels in reverse order (a mirrored row). */
 static void copy_reversed(uint8_t *dst, const uint8_t *src_last, int n, int c) {
     if (c == 3) {
-        for (int x = 0; x < n; x++, dst += 3, src_last -= 3) dst[0] = src_last[0], dst[1] = src_last[1], dst[2] = src_last[2];
+        /* four pixels a b c d (three little-endian words) become d c b a */
+        int x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        for (; x + 4 <= n; x += 4, dst += 12, src_last -= 12) {
+            uint32_t w[3], o[3];
+            memcpy(w, src_last - 9, 12); /* pixels d' c' b' a' in memory order: the last is first out */
+            o[0] = (w[2] >> 8) | (w[1] << 8 & 0xff000000u);
+            o[1] = (w[1] >> 24) | (w[2] & 0xffu) << 8 | (w[0] >> 24) << 16 | (w[1] & 0xffu) << 24;
+            o[2] = (w[1] >> 8 & 0xffu) | w[0] << 8;
+            memcpy(dst, o, 12);
+        }
+#endif
+        for (; x < n; x++, dst += 3, src_last -= 3) dst[0] = src_last[0], dst[1] = src_last[1], dst[2] = src_last[2];
+    } else if (c == 4) {
+        for (int x = 0; x < n; x++, dst += 4, src_last -= 4) memcpy(dst, src_last, 4);
     } else if (c == 1) {
         for (int x = 0; x < n; x++) dst[x] = src_last[-x];
     } else {
@@ -231,7 +256,7 @@ ts_status aug_warp(ts_ctx *ctx, const ts_image *src, const double m[9], int w, i
     if (!fill) fill = zero;
     int axis = m[1] == 0 && m[3] == 0 && m[6] == 0 && m[7] == 0 && m[8] == 1;
     if (axis && fabs(fabs(m[0]) - 1) < 1e-12 && fabs(fabs(m[4]) - 1) < 1e-12 && near_int(m[2]) && near_int(m[5])) {
-        ts_status s = ts_image_alloc(ctx, w, h, src->c, TS_PIX_U8, out);
+        ts_status s = aug_image_alloc_uninit(ctx, w, h, src->c, out);
         if (s == TS_OK) copy_shift(src, inv, border, fill, out);
         return s;
     }
@@ -253,7 +278,7 @@ ts_status aug_warp(ts_ctx *ctx, const ts_image *src, const double m[9], int w, i
             return s;
         }
     }
-    ts_status s = ts_image_alloc(ctx, w, h, src->c, TS_PIX_U8, out);
+    ts_status s = aug_image_alloc_uninit(ctx, w, h, src->c, out);
     if (s == TS_OK) warp_general(src, inv, interp, border, fill, out);
     return s;
 }
