@@ -386,18 +386,70 @@ static int looks_like_label(const char *path) {
     return ok && tokens >= 5;
 }
 
-static int first_label_in(const char *dir, int depth) {
+/* 1 when `dir` (depth 0: its files only) holds a YOLO-looking .txt. */
+static int label_in(const char *dir, int depth) {
     char **names = NULL;
     size_t n = 0;
     int found = 0;
-    if (depth > 3 || ts_dir_list(NULL, dir, &names, &n) != TS_OK) return 0;
-    for (size_t i = 0; i < n && !found && i < 64; i++) {
+    if (ts_dir_list(NULL, dir, &names, &n) != TS_OK) return 0;
+    for (size_t i = 0; i < n && !found && i < 256; i++) {
         char *p = ts_path_join(dir, names[i]);
         if (!p) break;
-        if (ts_dir_exists(p)) found = first_label_in(p, depth + 1);
-        else if (ts_ends_with_nocase(names[i], ".txt") && !ts_yolo_is_meta_name(names[i])) found = looks_like_label(p) ? 1 : -1;
+        if (ts_dir_exists(p)) {
+            if (depth > 0) found = label_in(p, depth - 1);
+        } else if (ts_ends_with_nocase(names[i], ".txt") && !ts_yolo_is_meta_name(names[i])) {
+            found = looks_like_label(p);
+        }
         free(p);
-        if (found < 0) found = 0;
+    }
+    ts_strings_free(names, n);
+    return found;
+}
+
+/* Label files where the layouts keep them: beside the images at the root,
+ * labels/ or Annotations/ (and their split folders), <split>/labels/,
+ * obj_<split>_data/. Other subfolders are not searched, so a folder that
+ * merely contains a YOLO dataset somewhere is not taken for one. */
+static int has_labels(const char *root) {
+    if (label_in(root, 0)) return 1;
+    char **names = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (ts_dir_list(NULL, root, &names, &n) != TS_OK) return 0;
+    for (size_t i = 0; i < n && !found && i < 256; i++) {
+        char *p = ts_path_join(root, names[i]);
+        if (p && ts_dir_exists(p)) {
+            if (ts_strcaseeq(names[i], "labels") || ts_strcaseeq(names[i], "annotations") ||
+                (strncmp(names[i], "obj_", 4) == 0 && ts_ends_with_nocase(names[i], "_data"))) {
+                found = label_in(p, 2);
+            } else {
+                char *l = find_ci(p, "labels");
+                char *lp = l ? ts_path_join(p, l) : NULL;
+                found = lp && label_in(lp, 2);
+                free(lp);
+                free(l);
+            }
+        }
+        free(p);
+    }
+    ts_strings_free(names, n);
+    return found;
+}
+
+/* DOTA-style exports (Roboflow's "yolo_obb") keep labelTxt/ folders. */
+static int has_label_txt(const char *root) {
+    char *direct = find_ci(root, "labelTxt");
+    int found = direct != NULL;
+    free(direct);
+    char **names = NULL;
+    size_t n = 0;
+    if (found || ts_dir_list(NULL, root, &names, &n) != TS_OK) return found;
+    for (size_t i = 0; i < n && !found && i < 256; i++) {
+        char *p = ts_path_join(root, names[i]);
+        char *hit = p && ts_dir_exists(p) ? find_ci(p, "labelTxt") : NULL;
+        found = hit != NULL;
+        free(hit);
+        free(p);
     }
     ts_strings_free(names, n);
     return found;
@@ -423,9 +475,9 @@ static int yolo_detect(const char *path) {
     int score = objdata && ts_file_exists(objdata) ? 90 : 0;
     free(objdata);
     if (score) return score;
-    int labels = first_label_in(path, 0);
+    int labels = has_labels(path);
     char *yaml = find_yaml(path);
-    if (yaml) score = labels ? 90 : 30;
+    if (yaml) score = labels ? 90 : has_label_txt(path) ? 0 : 30;
     free(yaml);
     if (score) return score;
     if (!labels) return 0;
