@@ -256,7 +256,7 @@ static ts_status label_text(ywriter *w, size_t index, const ts_image_entry *img,
             w->dropped_labels++;
             continue;
         }
-        if (w->seg && a.kind == TS_ANN_POLYGON && a.n_rings == 1 && a.ring_sizes[0] >= 6) {
+        if (w->seg && a.kind == TS_ANN_POLYGON && a.n_rings == 1 && a.coords && a.ring_sizes && a.ring_sizes[0] >= 6) {
             s = seg_row(w, cls, &a, W, H);
             continue;
         }

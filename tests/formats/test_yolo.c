@@ -466,3 +466,22 @@ TEST(yolo_yaml_subset_forms) {
         free(d);
     }
 }
+
+TEST(yolo_writes_boxes_for_polygons_read_without_geometry) {
+    ts_ctx *ctx = ts_test_ctx();
+    char *out = ts_path_join(ts_test_tmpdir(), "nogeo");
+    ts_dataset *ds = NULL, *back = NULL;
+    ts_read_opts ro = {TS_READ_SKIP_GEOMETRY, NULL};
+    CHECK_OK(ctx, ts_dataset_read(ctx, ts_test_shared("interop/real/roboflow_sharks_tiny/yolov9"), NULL, &ro, &ds));
+    ts_write_opts wo = {0};
+    int before = ts_test_warnings;
+    if (ds) CHECK_OK(ctx, ts_dataset_write(ctx, ds, out, "yolo", &wo));
+    CHECK(ts_test_warnings > before); /* polygon shapes dropped, images not copied */
+    /* the written labels re-read against the original images */
+    char *labels = ts_path_join(out, "labels");
+    if (ds) CHECK(ts_dir_exists(labels));
+    ts_dataset_destroy(back);
+    ts_dataset_destroy(ds);
+    free(labels);
+    free(out);
+}
