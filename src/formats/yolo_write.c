@@ -185,18 +185,16 @@ static int safe_component(const char *s) {
     return 1;
 }
 
-/* The image's path below images/<split>/: its own relative path without a
- * leading "images/<split>/", "<split>/images/" or "images/". */
+/* The image's path below images/<split>/: its own relative path after its
+ * last "images/" component (Ultralytics' images/<split>/, Roboflow's
+ * <split>/images/), without a leading "<split>/". */
 static const char *output_rel(const char *path, const char *split) {
     if (ts_path_check_relative(NULL, path, NULL) != TS_OK) return ts_path_basename(path);
     const char *p = path;
+    for (const char *q = strstr(path, "images/"); q; q = strstr(q + 1, "images/"))
+        if (q == path || q[-1] == '/') p = q + 7;
     size_t sl = strlen(split);
-    if (strncmp(p, "images/", 7) == 0) {
-        p += 7;
-        if (strncmp(p, split, sl) == 0 && p[sl] == '/') p += sl + 1;
-    } else if (strncmp(p, split, sl) == 0 && strncmp(p + sl, "/images/", 8) == 0) {
-        p += sl + 8;
-    }
+    if (strncmp(p, split, sl) == 0 && p[sl] == '/') p += sl + 1;
     return *p ? p : ts_path_basename(path);
 }
 
