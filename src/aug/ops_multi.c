@@ -275,8 +275,11 @@ static ts_status paste_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
                 memcpy((uint8_t *)s->image.data + (k / w) * s->image.stride + (k % w) * c,
                        (uint8_t *)p.image.data + (k / w) * p.image.stride + (k % w) * c, (size_t)c);
             }
-        p.objects[kept++] = *o;
-        memset(o, 0, sizeof *o);
+        if (&p.objects[kept] != o) {
+            p.objects[kept] = *o;
+            memset(o, 0, sizeof *o);
+        }
+        kept++;
     }
     for (size_t i = kept; i < p.n_objects; i++) { /* objects not pasted */
         free(p.objects[i].coords), free(p.objects[i].ring_sizes), free(p.objects[i].keypoints), free(p.objects[i].mask);
