@@ -58,6 +58,8 @@ ts_status ts_yolo_scan_group(ts_yolo_reader *r, const char *img_rel, const char 
 /* A list file of image paths (train.txt). */
 ts_status ts_yolo_read_list(ts_yolo_reader *r, const char *list, const char *split);
 int ts_yolo_is_meta_name(const char *name);
+/* 1 when the first row of a .txt file reads "integer number number ...". */
+int ts_yolo_looks_like_label(const char *path);
 
 ts_status ts_yolo_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, const ts_write_opts *opts);
 

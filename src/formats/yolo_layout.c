@@ -366,26 +366,6 @@ static ts_status yolo_read(ts_ctx *ctx, const char *path, const ts_read_opts *op
 
 /* ---- detection ---------------------------------------------------------------------------- */
 
-/* 1 when the first row of a .txt looks like "int num num num num ...". */
-static int looks_like_label(const char *path) {
-    uint8_t *data;
-    size_t len;
-    if (ts_file_read_head(NULL, path, 4096, &data, &len) != TS_OK) return 0;
-    const char *p = (const char *)data;
-    int tokens = 0, ok = 1;
-    while (*p && *p != '\n' && ok) {
-        while (*p == ' ' || *p == '\t' || *p == '\r') p++;
-        if (!*p || *p == '\n') break;
-        const char *t = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
-        double v;
-        ok = ts_parse_number_span(t, (size_t)(p - t), &v) && (tokens > 0 || v == floor(v));
-        tokens++;
-    }
-    free(data);
-    return ok && tokens >= 5;
-}
-
 /* 1 when `dir` (depth 0: its files only) holds a YOLO-looking .txt. */
 static int label_in(const char *dir, int depth) {
     char **names = NULL;
@@ -398,7 +378,7 @@ static int label_in(const char *dir, int depth) {
         if (ts_dir_exists(p)) {
             if (depth > 0) found = label_in(p, depth - 1);
         } else if (ts_ends_with_nocase(names[i], ".txt") && !ts_yolo_is_meta_name(names[i])) {
-            found = looks_like_label(p);
+            found = ts_yolo_looks_like_label(p);
         }
         free(p);
     }

@@ -318,6 +318,26 @@ static int image_for_label(const char *img_dir, const char *rel) {
     return found;
 }
 
+/* 1 when the first row of a .txt looks like "int num num num num ...". */
+int ts_yolo_looks_like_label(const char *path) {
+    uint8_t *data;
+    size_t len;
+    if (ts_file_read_head(NULL, path, 4096, &data, &len) != TS_OK) return 0;
+    const char *p = (const char *)data;
+    int tokens = 0, ok = 1;
+    while (*p && *p != '\n' && ok) {
+        while (*p == ' ' || *p == '\t' || *p == '\r') p++;
+        if (!*p || *p == '\n') break;
+        const char *t = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
+        double v;
+        ok = ts_parse_number_span(t, (size_t)(p - t), &v) && (tokens > 0 || v == floor(v));
+        tokens++;
+    }
+    free(data);
+    return ok && tokens >= 5;
+}
+
 /* Walk `dir` (relative `rel` under its group root), adding images, or with
  * check_labels set, reporting label files that have no image. */
 static ts_status walk(ts_yolo_reader *r, const char *img_dir, const char *lbl_dir, const char *rel, const char *split,
@@ -349,7 +369,7 @@ static ts_status walk(ts_yolo_reader *r, const char *img_dir, const char *lbl_di
             free(lbl_rel);
             free(label);
         } else if (check_labels && ts_ends_with_nocase(names[i], ".txt") && !ts_yolo_is_meta_name(names[i]) &&
-                   !image_for_label(img_dir, sub)) {
+                   !image_for_label(img_dir, sub) && ts_yolo_looks_like_label(full)) {
             int skip = 0;
             r->no_image++;
             s = row_problem(r, full, 0, 0, &skip, "label file has no image beside it (looked in %s)", img_dir);

@@ -415,6 +415,14 @@ TEST(yolo_refuses_list_paths_outside_the_dataset) {
 TEST(yolo_reports_missing_images) {
     ts_ctx *ctx = ts_test_ctx();
     char *dir = bad_set(ctx, "orphan", "0 0.5 0.5 0.1 0.1\n");
+    /* prose beside flat labels is not a label file without an image */
+    char *readme = ts_path_join(dir, "README.dataset.txt");
+    CHECK_OK(ctx, ts_file_write_atomic(ctx, readme, "Exported by a tool.\n", 20));
+    ts_dataset *ok = NULL;
+    CHECK_OK(ctx, ts_dataset_read(ctx, dir, "yolo", NULL, &ok));
+    if (ok) CHECK_EQ_INT(ts_dataset_annotation_count(ok), 1);
+    ts_dataset_destroy(ok);
+    free(readme);
     char *orphan = ts_path_join(dir, "2.txt");
     CHECK_OK(ctx, ts_file_write_atomic(ctx, orphan, "1 0.5 0.5 0.2 0.2\n", 18));
     ts_dataset *ds = NULL;
