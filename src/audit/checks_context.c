@@ -245,42 +245,75 @@ static ts_status source_correlations(ts_ctx *ctx, ts_audit *audit, const class_i
     return s;
 }
 
-/* Coverage: bins where the dataset has at least 10% of its images but the
- * class has under a fifth of its share. */
-static ts_status coverage(ts_ctx *ctx, ts_audit *audit, const class_index *x) {
-    enum { DARK, NORMAL, BRIGHT, NBINS };
-    static const char *const bin_names[NBINS] = {"dark (brightness < 0.3)", "mid-brightness",
-                                                 "bright (brightness > 0.7)"};
-    size_t ni = x->ni, nc = x->nc;
-    uint64_t *cls = ts_calloc_array(ctx, (nc ? nc : 1) * NBINS, sizeof *cls);
-    uint64_t all[NBINS] = {0}, total = 0;
-    if (!cls) return TS_ERR_NOMEM;
-    for (size_t i = 0; i < ni; i++) {
-        if (!audit->images[i].facts.readable) continue;
-        double b = audit->images[i].context_brightness;
-        int bin = b < 0.3 ? DARK : b > 0.7 ? BRIGHT : NORMAL;
-        all[bin]++, total++;
-        for (size_t k = x->first[i]; k < x->first[i + 1]; k++) cls[x->classes[k] * NBINS + bin]++;
-    }
+/* Flag the bins where the dataset has at least 10% of its mass but a class
+ * has under a fifth of its share. counts: [class][bin], all: [bin]. */
+static ts_status flag_gaps(ts_audit *audit, const class_index *x, const uint64_t *counts, const uint64_t *all, int nbins,
+                           const char *const *names, const char *unit) {
+    uint64_t total = 0;
+    for (int b = 0; b < nbins; b++) total += all[b];
     ts_status s = TS_OK;
-    for (size_t c = 0; c < nc && s == TS_OK && total; c++) {
+    for (size_t c = 0; c < x->nc && s == TS_OK && total; c++) {
         uint64_t t = 0;
-        for (int b = 0; b < NBINS; b++) t += cls[c * NBINS + b];
+        for (int b = 0; b < nbins; b++) t += counts[c * nbins + b];
         if (t < 2 * MIN_GROUP) continue;
-        for (int b = 0; b < NBINS && s == TS_OK; b++) {
+        for (int b = 0; b < nbins && s == TS_OK; b++) {
             double share = (double)all[b] / total, expected = share * t;
-            if (share < 0.10 || cls[c * NBINS + b] >= 0.2 * expected) continue;
+            if (share < 0.10 || counts[c * nbins + b] >= 0.2 * expected) continue;
             ts_category cat;
             ts_dataset_category(x->ds, c, &cat);
             finding *f = audit_finding(audit, "coverage-gap", TS_SEVERITY_INFO,
-                                       "class '%s' has %llu %s images where the dataset's mix would give %.0f: collect "
-                                       "more '%s' like that, or expect it to fail there",
-                                       cat.name, (unsigned long long)cls[c * NBINS + b], bin_names[b], expected, cat.name);
+                                       "class '%s' has %llu %s %s where the dataset's mix would give %.0f: collect "
+                                       "more '%s' like that, or expect the model to fail there",
+                                       cat.name, (unsigned long long)counts[c * nbins + b], names[b], unit, expected,
+                                       cat.name);
             if (!f) s = TS_ERR_NOMEM;
             else f->count = 1;
         }
     }
-    free(cls);
+    return s;
+}
+
+/* Coverage per class: lighting of its images; size and position of its
+ * boxes (when the dataset has boxes). */
+static ts_status coverage(ts_ctx *ctx, ts_audit *audit, const class_index *x) {
+    static const char *const light[] = {"dark (brightness < 0.3)", "mid-brightness", "bright (brightness > 0.7)"};
+    static const char *const sizes[] = {"small (< 32x32 px)", "medium", "large (> 96x96 px)"};
+    static const char *const places[] = {"top-left", "top", "top-right", "left", "centre", "right",
+                                         "bottom-left", "bottom", "bottom-right"};
+    size_t ni = x->ni, nc = x->nc ? x->nc : 1;
+    uint64_t *lc = ts_calloc_array(ctx, nc * 3, sizeof *lc), *sc = ts_calloc_array(ctx, nc * 3, sizeof *sc);
+    uint64_t *pc = ts_calloc_array(ctx, nc * 9, sizeof *pc);
+    uint64_t la[3] = {0}, sa[3] = {0}, pa[9] = {0};
+    ts_status s = (!lc || !sc || !pc) ? TS_ERR_NOMEM : TS_OK;
+    for (size_t i = 0; s == TS_OK && i < ni; i++) {
+        if (!audit->images[i].facts.readable) continue;
+        double b = audit->images[i].context_brightness;
+        int bin = b < 0.3 ? 0 : b > 0.7 ? 2 : 1;
+        la[bin]++;
+        for (size_t k = x->first[i]; k < x->first[i + 1]; k++) lc[x->classes[k] * 3 + bin]++;
+    }
+    size_t na = ts_dataset_annotation_count(x->ds);
+    for (size_t a = 0; s == TS_OK && x->has_boxes && a < na; a++) {
+        ts_annotation an;
+        ts_dataset_annotation(x->ds, a, &an);
+        size_t c, img;
+        if (!(an.flags & TS_ANN_HAS_BOX) || !(an.bbox[2] > 0) || !(an.bbox[3] > 0) ||
+            !ts_dataset_find_category(x->ds, an.category_id, &c) || !ts_dataset_find_image(x->ds, an.image_id, &img))
+            continue;
+        ts_image_entry e;
+        ts_dataset_image(x->ds, img, &e);
+        double area = an.bbox[2] * an.bbox[3];
+        int sb = area < 32 * 32 ? 0 : area > 96 * 96 ? 2 : 1;
+        sa[sb]++, sc[c * 3 + sb]++;
+        if (e.width <= 0 || e.height <= 0) continue;
+        int gx = (int)fmin(2, fmax(0, 3 * (an.bbox[0] + an.bbox[2] / 2) / e.width));
+        int gy = (int)fmin(2, fmax(0, 3 * (an.bbox[1] + an.bbox[3] / 2) / e.height));
+        pa[gy * 3 + gx]++, pc[c * 9 + gy * 3 + gx]++;
+    }
+    if (s == TS_OK) s = flag_gaps(audit, x, lc, la, 3, light, "images");
+    if (s == TS_OK && x->has_boxes) s = flag_gaps(audit, x, sc, sa, 3, sizes, "boxes");
+    if (s == TS_OK && x->has_boxes) s = flag_gaps(audit, x, pc, pa, 9, places, "boxes (by centre)");
+    free(lc), free(sc), free(pc);
     return s;
 }
 

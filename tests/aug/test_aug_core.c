@@ -80,7 +80,7 @@ TEST(aug_geometric_ops_keep_boxes_on_the_pixels) {
             ts_aug_sample s;
             shape_sample(ctx, &s, 200, 160, 3);
             CHECK_OK(ctx, ts_aug_apply(ctx, p, seed, 0, 7, &s, NULL));
-            double pb[4];
+            double pb[4] = {0, 0, 0, 0};
             if (!pixel_box(&s.image, pb)) {
                 CHECK_EQ_INT(s.n_objects, 0);
             } else if (CHECK(s.n_objects == 1)) {
@@ -106,7 +106,7 @@ TEST(aug_corner_boxes_contain_the_object) {
         free(s.objects[0].coords), free(s.objects[0].ring_sizes); /* box only */
         s.objects[0].coords = NULL, s.objects[0].ring_sizes = NULL, s.objects[0].n_rings = 0;
         CHECK_OK(ctx, ts_aug_apply(ctx, p, 1, 0, i, &s, NULL));
-        double pb[4];
+        double pb[4] = {0, 0, 0, 0};
         CHECK(pixel_box(&s.image, pb));
         const double *b = s.objects[0].bbox;
         CHECK(b[0] <= pb[0] + 1 && b[1] <= pb[1] + 1 && b[0] + b[2] >= pb[0] + pb[2] - 1 && b[1] + b[3] >= pb[1] + pb[3] - 1);
