@@ -14,6 +14,7 @@
 typedef struct {
     uint8_t *data;
     size_t len;
+    size_t index;
 } blob;
 
 /* Process CPU time: on a shared, loaded machine it measures the work, not
@@ -26,9 +27,12 @@ static double now(void) {
 
 /* mode: 0 full, 1..3 scale 2^mode, 4 crop 224 centre, 5 full + bilinear 224,
  * 6 1/2 + area 224 (the fast way to a 224 input), 7 probe only, 8 the floor:
- * libjpeg-turbo's own TurboJPEG API decoding whole into a reused buffer */
+ * libjpeg-turbo's own TurboJPEG API decoding whole into a reused buffer;
+ * 9..11 resize of the already decoded image to 224x224 (nearest, bilinear,
+ * area) into a reused buffer: the resize alone */
 static tjhandle tj;
 static uint8_t *tj_out;
+static ts_image *decoded, resized;
 
 static int run_one(ts_ctx *ctx, const blob *b, int mode) {
     ts_decode_opts o = ts_decode_opts_default();
@@ -38,6 +42,10 @@ static int run_one(ts_ctx *ctx, const blob *b, int mode) {
         if (tjDecompressHeader3(tj, b->data, (unsigned long)b->len, &w, &h, &sub, &cs) != 0 || w * h > 4096 * 4096)
             return 0;
         return tjDecompress2(tj, b->data, (unsigned long)b->len, tj_out, w, 0, h, TJPF_RGB, 0) == 0;
+    }
+    if (mode >= 9) {
+        static const ts_interp interps[3] = {TS_INTERP_NEAREST, TS_INTERP_BILINEAR, TS_INTERP_AREA};
+        return ts_image_resize_into(ctx, &decoded[b->index], &resized, interps[mode - 9]) == TS_OK;
     }
     if (mode == 7) {
         ts_image_header h;
@@ -81,16 +89,24 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < n; i++) {
         if (ts_codec_from_path(names[i]) != TS_CODEC_JPEG) continue;
         char *p = ts_path_join(argv[1], names[i]);
-        if (ts_file_read(ctx, p, &blobs[count].data, &blobs[count].len) == TS_OK) bytes += blobs[count++].len;
+        if (ts_file_read(ctx, p, &blobs[count].data, &blobs[count].len) == TS_OK) {
+            blobs[count].index = count;
+            bytes += blobs[count++].len;
+        }
         free(p);
     }
     ts_strings_free(names, n);
     fprintf(stderr, "bench_decode: %zu JPEGs, %.1f MiB in memory\n", count, bytes / 1048576.0);
-    static const char *modes[9] = {"full", "scale_1/2", "scale_1/4", "scale_1/8", "crop_224", "full+resize224",
-                                   "1/2+resize224", "probe", "turbojpeg_full"};
+    static const char *modes[12] = {"full",           "scale_1/2",      "scale_1/4",     "scale_1/8",
+                                    "crop_224",       "full+resize224", "1/2+resize224", "probe",
+                                    "turbojpeg_full", "resize_nearest", "resize_linear", "resize_area"};
     tj = tjInitDecompress();
     tj_out = malloc((size_t)4096 * 4096 * 3);
-    for (int m = 0; m < 9; m++) {
+    decoded = calloc(count, sizeof *decoded);
+    for (size_t i = 0; i < count; i++)
+        if (ts_image_decode(ctx, "bench", blobs[i].data, blobs[i].len, NULL, &decoded[i], NULL) != TS_OK) return 1;
+    if (count == 0 || ts_image_alloc(ctx, 224, 224, decoded[0].c, TS_PIX_U8, &resized) != TS_OK) return 1;
+    for (int m = 0; m < 12; m++) {
         size_t done = 0;
         double t0 = now(), t;
         do {
@@ -106,6 +122,9 @@ int main(int argc, char **argv) {
         fflush(stdout);
     }
     for (size_t i = 0; i < count; i++) free(blobs[i].data);
+    for (size_t i = 0; i < count; i++) ts_image_free(&decoded[i]);
+    free(decoded);
+    ts_image_free(&resized);
     free(blobs);
     free(tj_out);
     tjDestroy(tj);

@@ -1,7 +1,8 @@
 """Peers of bench_decode.c on one thread: OpenCV (cv2.imdecode, with its
 IMREAD_REDUCED_* DCT-scaled modes) and Pillow (with draft() for DCT scaling),
 over every JPEG of a directory held in memory. Crops have no reduced-work
-path in either, so they decode whole and slice.
+path in either, so they decode whole and slice. The resize_* rows time the
+resize alone (to 224x224) of already decoded images.
 usage: bench_decode_peers.py DIR [SECONDS_PER_MODE]   prints "mode cv2 pil" (images per CPU second)"""
 import io
 import os
@@ -67,7 +68,22 @@ modes = [
      lambda b: np.asarray(Image.fromarray(pil_load(b, 2)).resize((224, 224), Image.BOX))),
     ("probe", None, pil_probe),
 ]
+# the resize alone, from decoded arrays (Pillow: Image objects)
+decoded = [cv2.imdecode(a, cv2.IMREAD_COLOR) for a in arrs]
+pil_decoded = [Image.open(io.BytesIO(b)).convert("RGB") for b in blobs]
+modes += [
+    ("resize_nearest", lambda i: cv2.resize(decoded[i], (224, 224), interpolation=cv2.INTER_NEAREST),
+     lambda i: pil_decoded[i].resize((224, 224), Image.NEAREST)),
+    ("resize_linear", lambda i: cv2.resize(decoded[i], (224, 224), interpolation=cv2.INTER_LINEAR),
+     lambda i: pil_decoded[i].resize((224, 224), Image.BILINEAR)),
+    ("resize_area", lambda i: cv2.resize(decoded[i], (224, 224), interpolation=cv2.INTER_AREA),
+     lambda i: pil_decoded[i].resize((224, 224), Image.BOX)),
+]
+index = list(range(len(blobs)))
 for name, cvf, pilf in modes:
+    if name.startswith("resize_"):
+        print("%s %.1f %.1f" % (name, rate(cvf, index), rate(pilf, index)), flush=True)
+        continue
     cv_rate = rate(cvf, arrs) if cvf else float("nan")
     pil_rate = rate(pilf, blobs)
     print("%s %.1f %.1f" % (name, cv_rate, pil_rate), flush=True)
