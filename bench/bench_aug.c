@@ -13,6 +13,7 @@
  *   chain         decode + rrc + flip + jitter + normalize from JPEG bytes
  *   batch         -> "batch wall1 wall2 cpu1 cpu2" (images/s, 1 and 2 threads)
  *   boxes         -> "boxes rate_0_boxes rate_500_boxes" (rotate 17 degrees) */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,16 @@ int main(int argc, char **argv) {
     if (argc < 4) {
         fprintf(stderr, "usage: bench_aug DIR OPS_FILE SECONDS < commands\n");
         return 2;
+    }
+    /* glibc maps every block above its mmap threshold afresh and returns
+     * freed heap tops above its trim threshold, so a process that makes
+     * and frees one 768 KiB image after another pays page faults on every
+     * output (about half the time of a flip). A loader keeps its memory;
+     * raise both thresholds as a long-running one would tune them.
+     * TS_BENCH_DEFAULT_MALLOC=1 measures with glibc's defaults instead. */
+    if (!getenv("TS_BENCH_DEFAULT_MALLOC")) {
+        mallopt(M_MMAP_THRESHOLD, 64 << 20);
+        mallopt(M_TRIM_THRESHOLD, 256 << 20);
     }
     ts_ctx *ctx;
     if (ts_ctx_create(&ctx) != TS_OK) return 1;

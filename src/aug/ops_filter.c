@@ -8,7 +8,18 @@
 #include "aug_internal.h"
 
 #define END_PARAMS {NULL, 0, 0, 0, 0, 0, NULL}
-#define KERNEL_BITS 14
+
+/* Row kernels written as plain loops over contiguous memory; on x86-64 the
+ * compiler also builds an AVX2 clone of each, picked at load time. Integer
+ * arithmetic only, so both clones give the same bytes. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ROW_KERNEL __attribute__((target_clones("avx2", "default")))
+#define HAVE_X86_SIMD 1
+#include <immintrin.h>
+#else
+#define ROW_KERNEL
+#define HAVE_X86_SIMD 0
+#endif
 
 static int reflect101(int i, int n) {
     if (n == 1) return 0;
@@ -16,74 +27,138 @@ static int reflect101(int i, int n) {
     return i;
 }
 
-/* Separable convolution with a symmetric integer kernel (sum 2^14) of
- * half-width r, the same for rows and columns. Rows are padded by
- * reflection into a line buffer so the inner loops run over contiguous
- * memory; the horizontal pass keeps 8 fractional bits in 16-bit values. */
-static ts_status convolve(ts_ctx *ctx, ts_image *img, const int32_t *k, int r) {
+/* A copy of `img` with `r` pixels of reflect-101 border on every side, so
+ * the filters below read any neighbour at a fixed offset. */
+static ts_status pad_reflect(ts_ctx *ctx, const ts_image *img, int r, ts_image *out) {
     int w = img->w, h = img->h, c = img->c;
-    size_t row = (size_t)w * c, padded = ((size_t)w + 2 * (size_t)r) * c;
-    uint16_t *tmp = ts_alloc_array(ctx, row * (size_t)h, sizeof *tmp);
-    uint8_t *line = ts_alloc_array(ctx, padded, 1);
-    int32_t *acc = ts_alloc_array(ctx, row, sizeof *acc);
-    if (!tmp || !line || !acc) {
-        free(tmp), free(line), free(acc);
-        return TS_ERR_NOMEM;
-    }
-    for (int y = 0; y < h; y++) {
-        const uint8_t *src = ts_image_row(img, y);
-        memcpy(line + (size_t)r * c, src, row);
+    ts_status st = aug_image_alloc_uninit(ctx, w + 2 * r, h + 2 * r, c, out);
+    if (st != TS_OK) return st;
+    for (int y = 0; y < h + 2 * r; y++) {
+        const uint8_t *src = ts_image_row(img, reflect101(y - r, h));
+        uint8_t *dst = ts_image_row(out, y);
+        memcpy(dst + (size_t)r * c, src, (size_t)w * c);
         for (int t = 1; t <= r; t++) {
-            memcpy(line + (size_t)(r - t) * c, src + (size_t)reflect101(-t, w) * c, (size_t)c);
-            memcpy(line + (size_t)(r + w - 1 + t) * c, src + (size_t)reflect101(w - 1 + t, w) * c, (size_t)c);
-        }
-        for (size_t i = 0; i < row; i++) acc[i] = 0;
-        for (int t = 0; t <= 2 * r; t++) {
-            const uint8_t *in = line + (size_t)t * c;
-            int32_t kt = k[t];
-            for (size_t i = 0; i < row; i++) acc[i] += kt * in[i];
-        }
-        uint16_t *dst = tmp + (size_t)y * row;
-        for (size_t i = 0; i < row; i++) dst[i] = (uint16_t)((acc[i] + (1 << (KERNEL_BITS - 9))) >> (KERNEL_BITS - 8));
-    }
-    for (int y = 0; y < h; y++) {
-        for (size_t i = 0; i < row; i++) acc[i] = 0;
-        for (int t = -r; t <= r; t++) {
-            const uint16_t *in = tmp + (size_t)reflect101(y + t, h) * row;
-            int32_t kt = k[t + r];
-            for (size_t i = 0; i < row; i++) acc[i] += kt * in[i];
-        }
-        uint8_t *out = ts_image_row(img, y);
-        for (size_t i = 0; i < row; i++) {
-            int32_t v = (acc[i] + (1 << (KERNEL_BITS + 7))) >> (KERNEL_BITS + 8);
-            out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            memcpy(dst + (size_t)(r - t) * c, src + (size_t)reflect101(-t, w) * c, (size_t)c);
+            memcpy(dst + (size_t)(r + w - 1 + t) * c, src + (size_t)reflect101(w - 1 + t, w) * c, (size_t)c);
         }
     }
-    free(tmp);
-    free(line);
-    free(acc);
     return TS_OK;
 }
 
-/* Integer weights of a normalised kernel, summing exactly to 2^14. */
-static void quantise(const double *f, int n, int32_t *k) {
-    int32_t sum = 0;
-    for (int i = 0; i < n; i++) sum += k[i] = (int32_t)lround(f[i] * (1 << KERNEL_BITS));
-    k[n / 2] += (1 << KERNEL_BITS) - sum;
+/* Vertical pass of a symmetric kernel k[0] (centre), k[1..r] (both sides)
+ * in 8-bit weights summing to 2^8, all in 16-bit arithmetic (a side weight
+ * is at most 128, so a pair of taps times it fits): rows[0..2r] -> 7
+ * fractional bits. */
+ROW_KERNEL static void conv_vpass(const uint8_t *const *rows, int r, const uint16_t *k, uint16_t *acc, uint16_t *out,
+                                  size_t n) {
+    const uint8_t *mid = rows[r];
+    uint16_t k0 = k[0];
+    for (size_t i = 0; i < n; i++) acc[i] = (uint16_t)(k0 * mid[i]);
+    for (int t = 1; t <= r; t++) {
+        const uint8_t *a = rows[r - t], *b = rows[r + t];
+        uint16_t kt = k[t];
+        for (size_t i = 0; i < n; i++) acc[i] = (uint16_t)(acc[i] + kt * (uint16_t)(a[i] + b[i]));
+    }
+    for (size_t i = 0; i < n; i++) out[i] = (uint16_t)((acc[i] + 1) >> 1);
+}
+
+/* The same with 16-bit weights in 32-bit sums, for wide kernels whose
+ * weights 8 bits cannot hold. */
+ROW_KERNEL static void conv_vpass32(const uint8_t *const *rows, int r, const uint32_t *k, uint32_t *acc, uint16_t *out,
+                                    size_t n) {
+    const uint8_t *mid = rows[r];
+    uint32_t k0 = k[0];
+    for (size_t i = 0; i < n; i++) acc[i] = k0 * mid[i];
+    for (int t = 1; t <= r; t++) {
+        const uint8_t *a = rows[r - t], *b = rows[r + t];
+        uint32_t kt = k[t];
+        for (size_t i = 0; i < n; i++) acc[i] += kt * (uint32_t)(uint16_t)(a[i] + b[i]);
+    }
+    for (size_t i = 0; i < n; i++) out[i] = (uint16_t)((acc[i] + 256) >> 9);
+}
+
+/* Horizontal pass over a row padded by r pixels each side -> 8 bits. */
+ROW_KERNEL static void conv_hpass(const uint16_t *mid, int r, int c, const uint32_t *k, uint32_t *acc, uint8_t *out,
+                                  size_t n) {
+    uint32_t k0 = k[0];
+    for (size_t i = 0; i < n; i++) acc[i] = k0 * mid[i];
+    for (int t = 1; t <= r; t++) {
+        const uint16_t *a = mid - (ptrdiff_t)t * c, *b = mid + (ptrdiff_t)t * c;
+        uint32_t kt = k[t];
+        for (size_t i = 0; i < n; i++) acc[i] += kt * (uint32_t)(a[i] + b[i]);
+    }
+    for (size_t i = 0; i < n; i++) out[i] = (uint8_t)((acc[i] + (1u << 22)) >> 23);
+}
+
+/* Separable convolution of `img` with a symmetric kernel (weights f[0..r],
+ * f[0] the centre, normalised) into a new image: the vertical pass first,
+ * over whole rows, then the horizontal one over a reflected u16 line. Like
+ * OpenCV's 8-bit filters it works in fixed point (8-bit weights down, as
+ * OpenCV's bit-exact Gaussian, 16-bit across, 7 fractional bits in
+ * between); both passes vectorise. */
+static ts_status convolve(ts_ctx *ctx, const ts_image *img, const double *f, int r, ts_image *out) {
+    int w = img->w, h = img->h, c = img->c;
+    uint32_t k[101];
+    uint16_t kv[101];
+    if (r > 100) r = 100;
+    uint32_t side = 0, side8 = 0;
+    for (int t = 1; t <= r; t++) side += k[t] = (uint32_t)lround(f[t] * 65536);
+    k[0] = 65536 - 2 * side;
+    for (int t = 1; t <= r; t++) side8 += kv[t] = (uint16_t)lround(f[t] * 256);
+    kv[0] = (uint16_t)(256 - 2 * side8);
+    int narrow = r <= 7 && 2 * side8 <= 256 && kv[1] > 0; /* 8-bit weights represent the kernel */
+    size_t row = (size_t)w * c, padded = ((size_t)w + 2 * (size_t)r) * c;
+    ts_status st = aug_image_alloc_uninit(ctx, w, h, c, out);
+    if (st != TS_OK) return st;
+    uint16_t *line = ts_alloc_array(ctx, padded, sizeof *line);
+    uint32_t *acc = ts_alloc_array(ctx, padded, sizeof *acc);
+    const uint8_t **rows = ts_alloc_array(ctx, 2 * (size_t)r + 1, sizeof *rows);
+    if (!line || !acc || !rows) {
+        free(line), free(acc), free(rows);
+        ts_image_free(out);
+        return TS_ERR_NOMEM;
+    }
+    uint16_t *mid = line + (size_t)r * c;
+    for (int y = 0; y < h; y++) {
+        for (int t = -r; t <= r; t++) rows[t + r] = ts_image_row(img, reflect101(y + t, h));
+        if (narrow) conv_vpass(rows, r, kv, (uint16_t *)acc, mid, row);
+        else conv_vpass32(rows, r, k, acc, mid, row);
+        for (int t = 1; t <= r; t++) {
+            memcpy(mid - (size_t)t * c, mid + (size_t)reflect101(-t, w) * c, (size_t)c * sizeof *line);
+            memcpy(mid + (size_t)(w - 1 + t) * c, mid + (size_t)reflect101(w - 1 + t, w) * c, (size_t)c * sizeof *line);
+        }
+        conv_hpass(mid, r, c, k, acc, ts_image_row(out, y), row);
+    }
+    free(line), free(acc), free(rows);
+    return TS_OK;
+}
+
+static ts_status convolve_in_place(ts_ctx *ctx, ts_image *img, const double *f, int r) {
+    ts_image out;
+    ts_status st = convolve(ctx, img, f, r, &out);
+    if (st != TS_OK) return st;
+    ts_image_free(img);
+    *img = out;
+    return TS_OK;
+}
+
+/* Half of a normalised Gaussian kernel: f[0] the centre, f[1..r] a side.
+ * The radius follows OpenCV's for 8-bit images (3 sigma). */
+static int gauss_kernel(double sigma, double *f) {
+    int r = (int)ceil(3 * sigma);
+    if (r < 1) r = 1;
+    if (r > 100) r = 100;
+    double sum = 0;
+    for (int i = 0; i <= r; i++) sum += (i ? 2 : 1) * (f[i] = exp(-(double)i * i / (2 * sigma * sigma)));
+    for (int i = 0; i <= r; i++) f[i] /= sum;
+    return r;
 }
 
 static const aug_param_spec gauss_params[] = {{"sigma", PARAM_NUMBER, 0.5, 1.5, 0.05, 50, NULL}, END_PARAMS};
 static ts_status gauss_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
-    double sigma = d->v[0];
-    int r = (int)ceil(3 * sigma);
-    if (r < 1) r = 1;
-    double f[201], sum = 0;
-    if (r > 100) r = 100;
-    for (int i = -r; i <= r; i++) sum += f[i + r] = exp(-(double)i * i / (2 * sigma * sigma));
-    for (int i = 0; i < 2 * r + 1; i++) f[i] /= sum;
-    int32_t k[201];
-    quantise(f, 2 * r + 1, k);
-    return convolve(ctx, &s->image, k, r);
+    double f[101];
+    int r = gauss_kernel(d->v[0], f);
+    return convolve_in_place(ctx, &s->image, f, r);
 }
 const aug_op_def aug_op_gaussian_blur = {"gaussian_blur", AUG_PIXEL, gauss_params, NULL, NULL, NULL, gauss_apply, NULL};
 
@@ -91,13 +166,20 @@ static const aug_param_spec box_params[] = {{"ksize", PARAM_INT, 3, 7, 1, 99, NU
 static ts_status box_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
     int r = (int)d->v[0] / 2;
     if (r < 1) return TS_OK;
-    double f[199];
-    for (int i = 0; i < 2 * r + 1; i++) f[i] = 1.0 / (2 * r + 1);
-    int32_t k[199];
-    quantise(f, 2 * r + 1, k);
-    return convolve(ctx, &s->image, k, r);
+    double f[101];
+    for (int i = 0; i <= r; i++) f[i] = 1.0 / (2 * r + 1);
+    return convolve_in_place(ctx, &s->image, f, r);
 }
 const aug_op_def aug_op_box_blur = {"box_blur", AUG_PIXEL, box_params, NULL, NULL, NULL, box_apply, NULL};
+
+/* Sum of n rows (taps at fixed offsets into a padded image) into u16. */
+ROW_KERNEL static void sum_rows(const uint8_t *const *taps, int n, uint16_t *acc, size_t len) {
+    for (size_t i = 0; i < len; i++) acc[i] = taps[0][i];
+    for (int t = 1; t < n; t++) {
+        const uint8_t *a = taps[t];
+        for (size_t i = 0; i < len; i++) acc[i] = (uint16_t)(acc[i] + a[i]);
+    }
+}
 
 /* motion blur: the average along a line of `ksize` pixels at `angle` */
 static const aug_param_spec motion_params[] = {{"ksize", PARAM_INT, 3, 9, 3, 99, NULL},
@@ -105,34 +187,116 @@ static const aug_param_spec motion_params[] = {{"ksize", PARAM_INT, 3, 9, 3, 99,
                                                END_PARAMS};
 static ts_status motion_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
     ts_image *img = &s->image;
-    int n = (int)d->v[0], c = img->c;
+    int n = (int)d->v[0], c = img->c, r = n / 2 + 1;
     double dx = cos(d->v[1] * M_PI / 180), dy = -sin(d->v[1] * M_PI / 180);
-    ts_image src;
-    ts_status st = ts_image_copy(ctx, img, &src);
-    if (st != TS_OK) return st;
     int ox[99], oy[99];
     for (int t = 0; t < n; t++) {
         double u = t - (n - 1) / 2.0;
         ox[t] = (int)lround(u * dx), oy[t] = (int)lround(u * dy);
     }
-    for (int y = 0; y < img->h; y++) {
+    /* (sum + n/2) / n for every possible sum */
+    uint8_t *quot = ts_alloc_array(ctx, (size_t)255 * n + 1, 1);
+    uint16_t *acc = ts_alloc_array(ctx, (size_t)img->w * c, sizeof *acc);
+    ts_image pad = {0};
+    ts_status st = quot && acc ? pad_reflect(ctx, img, r, &pad) : TS_ERR_NOMEM;
+    for (int v = 0; st == TS_OK && v <= 255 * n; v++) quot[v] = (uint8_t)((v + n / 2) / n);
+    const uint8_t *taps[99];
+    for (int y = 0; st == TS_OK && y < img->h; y++) {
+        for (int t = 0; t < n; t++)
+            taps[t] = (const uint8_t *)ts_image_row(&pad, y + r + oy[t]) + (ptrdiff_t)(r + ox[t]) * c;
+        sum_rows(taps, n, acc, (size_t)img->w * c);
         uint8_t *out = ts_image_row(img, y);
-        for (int x = 0; x < img->w; x++)
-            for (int ch = 0; ch < c; ch++) {
-                int sum = 0;
-                for (int t = 0; t < n; t++) {
-                    const uint8_t *row = ts_image_row(&src, reflect101(y + oy[t], img->h));
-                    sum += row[(size_t)reflect101(x + ox[t], img->w) * c + ch];
-                }
-                out[(size_t)x * c + ch] = (uint8_t)((sum + n / 2) / n);
-            }
+        for (size_t i = 0; i < (size_t)img->w * c; i++) out[i] = quot[acc[i]];
     }
-    ts_image_free(&src);
-    return TS_OK;
+    free(quot), free(acc);
+    ts_image_free(&pad);
+    return st;
 }
 const aug_op_def aug_op_motion_blur = {"motion_blur", AUG_PIXEL, motion_params, NULL, NULL, NULL, motion_apply, NULL};
 
-static const aug_param_spec median_params[] = {{"ksize", PARAM_INT, 3, 3, 3, 7, NULL}, END_PARAMS};
+/* The comparators of Batcher's network on 9 and 25 wires (padded to 16
+ * and 32, whose extra wires hold the maximum and never move) that the
+ * middle wire depends on: 24 and 113 of them (bench/, tests/aug check the
+ * result against a brute-force median). */
+#define MEDIAN9(X)                                                                                              \
+    X(0, 1) X(2, 3) X(4, 5) X(6, 7) X(0, 2) X(1, 3) X(4, 6) X(5, 7) X(1, 2) X(5, 6) X(0, 4) X(1, 5) X(2, 6)     \
+    X(3, 7) X(2, 4) X(3, 5) X(1, 2) X(3, 4) X(5, 6) X(0, 8) X(4, 8) X(2, 4) X(3, 5) X(3, 4)
+#define MEDIAN25(X)                                                                                             \
+    X(0, 1) X(2, 3) X(4, 5) X(6, 7) X(8, 9) X(10, 11) X(12, 13) X(14, 15) X(16, 17) X(18, 19) X(20, 21)         \
+    X(22, 23) X(0, 2) X(1, 3) X(4, 6) X(5, 7) X(8, 10) X(9, 11) X(12, 14) X(13, 15) X(16, 18) X(17, 19)         \
+    X(20, 22) X(21, 23) X(1, 2) X(5, 6) X(9, 10) X(13, 14) X(17, 18) X(21, 22) X(0, 4) X(1, 5) X(2, 6) X(3, 7)  \
+    X(8, 12) X(9, 13) X(10, 14) X(11, 15) X(16, 20) X(17, 21) X(18, 22) X(19, 23) X(2, 4) X(3, 5) X(10, 12)     \
+    X(11, 13) X(18, 20) X(19, 21) X(1, 2) X(3, 4) X(5, 6) X(9, 10) X(11, 12) X(13, 14) X(17, 18) X(19, 20)      \
+    X(21, 22) X(0, 8) X(1, 9) X(2, 10) X(3, 11) X(4, 12) X(5, 13) X(6, 14) X(7, 15) X(16, 24) X(4, 8) X(5, 9)   \
+    X(6, 10) X(7, 11) X(20, 24) X(2, 4) X(3, 5) X(6, 8) X(7, 9) X(10, 12) X(11, 13) X(18, 20) X(19, 21)         \
+    X(22, 24) X(1, 2) X(3, 4) X(5, 6) X(7, 8) X(9, 10) X(11, 12) X(13, 14) X(17, 18) X(19, 20) X(21, 22)        \
+    X(23, 24) X(0, 16) X(1, 17) X(2, 18) X(3, 19) X(4, 20) X(5, 21) X(6, 22) X(7, 23) X(8, 24) X(8, 16)         \
+    X(9, 17) X(10, 18) X(11, 19) X(12, 20) X(13, 21) X(6, 10) X(7, 11) X(12, 16) X(13, 17) X(10, 12)            \
+    X(11, 13) X(11, 12)
+
+/* One output row: taps[k] is neighbour k's row (a padded image read at a
+ * fixed offset), n bytes. The wires of 16 or 32 bytes stay in registers
+ * (or the stack) through the whole network; the row's end is done by one
+ * more vector overlapping the last, which recomputes the same bytes. */
+#define SCALAR_X(a, b) { uint8_t lo_ = w[a] < w[b] ? w[a] : w[b]; w[b] = w[a] < w[b] ? w[b] : w[a]; w[a] = lo_; }
+#define MEDIAN_SCALAR(K, NET)                                                                                   \
+    static void median##K##_scalar(const uint8_t *const *taps, uint8_t *out, size_t from, size_t n) {           \
+        for (size_t i = from; i < n; i++) {                                                                     \
+            uint8_t w[K];                                                                                       \
+            for (int k = 0; k < (K); k++) w[k] = taps[k][i];                                                    \
+            NET(SCALAR_X)                                                                                       \
+            out[i] = w[(K) / 2];                                                                                \
+        }                                                                                                       \
+    }
+MEDIAN_SCALAR(9, MEDIAN9)
+MEDIAN_SCALAR(25, MEDIAN25)
+
+#if HAVE_X86_SIMD
+#define SSE_X(a, b) { __m128i lo_ = _mm_min_epu8(w[a], w[b]); w[b] = _mm_max_epu8(w[a], w[b]); w[a] = lo_; }
+#define AVX_X(a, b) { __m256i lo_ = _mm256_min_epu8(w[a], w[b]); w[b] = _mm256_max_epu8(w[a], w[b]); w[a] = lo_; }
+#define MEDIAN_SIMD(K, NET)                                                                                     \
+    static void median##K##_sse2(const uint8_t *const *taps, uint8_t *out, size_t n) {                          \
+        for (size_t i = 0;; i += 16) {                                                                          \
+            if (i + 16 > n) i = n - 16;                                                                         \
+            __m128i w[K];                                                                                       \
+            for (int k = 0; k < (K); k++) w[k] = _mm_loadu_si128((const __m128i *)(const void *)(taps[k] + i)); \
+            NET(SSE_X)                                                                                          \
+            _mm_storeu_si128((__m128i *)(void *)(out + i), w[(K) / 2]);                                         \
+            if (i + 16 == n) break;                                                                             \
+        }                                                                                                       \
+    }                                                                                                           \
+    __attribute__((target("avx2"))) static void median##K##_avx2(const uint8_t *const *taps, uint8_t *out,      \
+                                                                 size_t n) {                                    \
+        for (size_t i = 0;; i += 32) {                                                                          \
+            if (i + 32 > n) i = n - 32;                                                                         \
+            __m256i w[K];                                                                                       \
+            for (int k = 0; k < (K); k++)                                                                       \
+                w[k] = _mm256_loadu_si256((const __m256i *)(const void *)(taps[k] + i));                        \
+            NET(AVX_X)                                                                                          \
+            _mm256_storeu_si256((__m256i *)(void *)(out + i), w[(K) / 2]);                                      \
+            if (i + 32 == n) break;                                                                             \
+        }                                                                                                       \
+    }
+MEDIAN_SIMD(9, MEDIAN9)
+MEDIAN_SIMD(25, MEDIAN25)
+#endif
+
+static void median_row(int kk, const uint8_t *const *taps, uint8_t *out, size_t n) {
+#if HAVE_X86_SIMD
+    static int avx2 = -1; /* benign race: every thread computes the same value */
+    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    if (avx2 && n >= 32) {
+        (kk == 9 ? median9_avx2 : median25_avx2)(taps, out, n);
+        return;
+    }
+    if (n >= 16) {
+        (kk == 9 ? median9_sse2 : median25_sse2)(taps, out, n);
+        return;
+    }
+#endif
+    (kk == 9 ? median9_scalar : median25_scalar)(taps, out, 0, n);
+}
+
 /* Batcher's odd-even merge sort network on n (a power of two) wires. */
 static int batcher(int n, uint8_t (*pairs)[2], int max) {
     int count = 0;
@@ -148,73 +312,69 @@ static int batcher(int n, uint8_t (*pairs)[2], int max) {
     return count;
 }
 
-/* Median filter as a sorting network applied to whole rows at once: the
- * k*k neighbours of every pixel of a row are k*k rows of values, and each
- * compare-exchange is an element-wise min/max over them (vectorisable).
- * Padding wires hold 255 and sort to the end, so the median is wire k*k/2. */
-static ts_status median_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
-    ts_image *img = &s->image;
-    int r = (int)d->v[0] / 2, kk = (2 * r + 1) * (2 * r + 1), c = img->c, w = img->w;
-    int n = 1;
-    while (n < kk) n <<= 1;
+/* 7x7 (rare): Batcher's network over whole rows held in memory. */
+static void median_rows_generic(int kk, const uint8_t *const *taps, uint8_t *wires, uint8_t *out, size_t n) {
+    int np2 = 1;
+    while (np2 < kk) np2 <<= 1;
     uint8_t pairs[1024][2];
-    int np = batcher(n, pairs, 1024);
-    size_t row = (size_t)w * c;
-    ts_image src;
-    ts_status st = ts_image_copy(ctx, img, &src);
-    uint8_t *wires = st == TS_OK ? ts_alloc_array(ctx, (size_t)n, row) : NULL;
-    if (st == TS_OK && !wires) st = TS_ERR_NOMEM;
+    int np = batcher(np2, pairs, 1024);
+    for (int k = 0; k < kk; k++) memcpy(wires + (size_t)k * n, taps[k], n);
+    for (int p = 0; p < np; p++) {
+        if (pairs[p][1] >= kk) continue; /* padding wires hold 255 and never move */
+        uint8_t *a = wires + (size_t)pairs[p][0] * n, *b = wires + (size_t)pairs[p][1] * n;
+        for (size_t i = 0; i < n; i++) {
+            uint8_t lo = a[i] < b[i] ? a[i] : b[i], hi = a[i] < b[i] ? b[i] : a[i];
+            a[i] = lo, b[i] = hi;
+        }
+    }
+    memcpy(out, wires + (size_t)(kk / 2) * n, n);
+}
+
+/* Median of the k x k neighbourhood (reflect-101 borders), per channel. */
+static const aug_param_spec median_params[] = {{"ksize", PARAM_INT, 3, 3, 3, 7, NULL}, END_PARAMS};
+static ts_status median_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
+    ts_image *img = &s->image, pad;
+    int r = (int)d->v[0] / 2, side = 2 * r + 1, kk = side * side, c = img->c;
+    size_t n = (size_t)img->w * c;
+    ts_status st = pad_reflect(ctx, img, r, &pad);
+    if (st != TS_OK) return st;
+    uint8_t *wires = kk > 25 ? ts_alloc_array(ctx, (size_t)kk, n) : NULL;
+    if (kk > 25 && !wires) st = TS_ERR_NOMEM;
+    const uint8_t *taps[49];
     for (int y = 0; st == TS_OK && y < img->h; y++) {
-        int k = 0;
-        for (int dy = -r; dy <= r; dy++) {
-            const uint8_t *line = ts_image_row(&src, reflect101(y + dy, img->h));
-            for (int dx = -r; dx <= r; dx++, k++) {
-                uint8_t *wire = wires + (size_t)k * row;
-                int lo = dx < 0 ? -dx : 0, hi = dx > 0 ? w - dx : w; /* columns that need no reflection */
-                for (int x = 0; x < lo && x < w; x++) memcpy(wire + (size_t)x * c, line + (size_t)reflect101(x + dx, w) * c, (size_t)c);
-                if (hi > lo) memcpy(wire + (size_t)lo * c, line + (size_t)(lo + dx) * c, (size_t)(hi - lo) * c);
-                for (int x = hi > lo ? hi : lo; x < w; x++) memcpy(wire + (size_t)x * c, line + (size_t)reflect101(x + dx, w) * c, (size_t)c);
-            }
-        }
-        for (; k < n; k++) memset(wires + (size_t)k * row, 255, row);
-        for (int p = 0; p < np; p++) {
-            uint8_t *a = wires + (size_t)pairs[p][0] * row, *b = wires + (size_t)pairs[p][1] * row;
-            if (pairs[p][1] >= kk) continue; /* padding wires hold 255 and never move */
-            for (size_t i = 0; i < row; i++) {
-                uint8_t lo = a[i] < b[i] ? a[i] : b[i], hi = a[i] < b[i] ? b[i] : a[i];
-                a[i] = lo, b[i] = hi;
-            }
-        }
-        memcpy(ts_image_row(img, y), wires + (size_t)(kk / 2) * row, row);
+        for (int dy = 0, k = 0; dy < side; dy++)
+            for (int dx = 0; dx < side; dx++, k++)
+                taps[k] = (const uint8_t *)ts_image_row(&pad, y + dy) + (size_t)dx * c;
+        if (kk <= 25) median_row(kk, taps, ts_image_row(img, y), n);
+        else median_rows_generic(kk, taps, wires, ts_image_row(img, y), n);
     }
     free(wires);
-    ts_image_free(&src);
+    ts_image_free(&pad);
     return st;
 }
 const aug_op_def aug_op_median_blur = {"median_blur", AUG_PIXEL, median_params, NULL, NULL, NULL, median_apply, NULL};
 
+/* x + alpha (x - blur) in 8.8 fixed point, saturated */
+ROW_KERNEL static void unsharp_row(uint8_t *p, const uint8_t *b, int32_t a, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        int32_t v = (p[i] * 256 + a * (p[i] - b[i]) + 128) >> 8;
+        p[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+}
+
 /* sharpen: unsharp mask, x + alpha * (x - gaussian(x, sigma 1)) */
 static const aug_param_spec sharpen_params[] = {{"alpha", PARAM_NUMBER, 0.2, 0.5, 0, 5, NULL}, END_PARAMS};
 static ts_status sharpen_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
+    double f[101];
+    int r = gauss_kernel(1.0, f);
     ts_image blurred;
-    ts_status st = ts_image_copy(ctx, &s->image, &blurred);
+    ts_status st = convolve(ctx, &s->image, f, r, &blurred);
     if (st != TS_OK) return st;
-    aug_draw g = {{1.0}, 1};
-    ts_aug_sample tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.image = blurred;
-    st = gauss_apply(ctx, &g, &tmp);
-    double a = d->v[0];
-    for (int y = 0; st == TS_OK && y < s->image.h; y++) {
-        uint8_t *p = ts_image_row(&s->image, y);
-        const uint8_t *b = ts_image_row(&tmp.image, y);
-        for (int i = 0; i < s->image.w * s->image.c; i++) {
-            double v = p[i] + a * (p[i] - b[i]);
-            p[i] = (uint8_t)(v <= 0 ? 0 : v >= 255 ? 255 : (int)(v + 0.5));
-        }
-    }
-    ts_image_free(&tmp.image);
-    return st;
+    int32_t a = (int32_t)lround(d->v[0] * 256);
+    for (int y = 0; y < s->image.h; y++)
+        unsharp_row(ts_image_row(&s->image, y), ts_image_row(&blurred, y), a, (size_t)s->image.w * s->image.c);
+    ts_image_free(&blurred);
+    return TS_OK;
 }
 const aug_op_def aug_op_sharpen = {"sharpen", AUG_PIXEL, sharpen_params, NULL, NULL, NULL, sharpen_apply, NULL};
 
@@ -235,19 +395,21 @@ static void equalize_lut(const uint64_t *hist, uint64_t total, uint8_t *lut) {
 static ts_status equalize_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
     (void)ctx, (void)d;
     ts_image *img = &s->image;
-    int c = img->c < 3 ? 1 : 3;
-    for (int ch = 0; ch < c; ch++) {
-        uint64_t hist[256] = {0};
-        for (int y = 0; y < img->h; y++) {
-            const uint8_t *row = ts_image_row(img, y);
-            for (int x = 0; x < img->w; x++) hist[row[(size_t)x * img->c + ch]]++;
-        }
-        uint8_t lut[256];
-        equalize_lut(hist, (uint64_t)img->w * img->h, lut);
-        for (int y = 0; y < img->h; y++) {
-            uint8_t *row = ts_image_row(img, y);
-            for (int x = 0; x < img->w; x++) row[(size_t)x * img->c + ch] = lut[row[(size_t)x * img->c + ch]];
-        }
+    int c = img->c < 3 ? 1 : 3, stride = img->c;
+    /* one pass for the histograms of every channel, one for the tables */
+    uint64_t hist[3][256];
+    memset(hist, 0, sizeof hist);
+    for (int y = 0; y < img->h; y++) {
+        const uint8_t *row = ts_image_row(img, y);
+        for (int x = 0; x < img->w; x++, row += stride)
+            for (int ch = 0; ch < c; ch++) hist[ch][row[ch]]++;
+    }
+    uint8_t lut[3][256];
+    for (int ch = 0; ch < c; ch++) equalize_lut(hist[ch], (uint64_t)img->w * img->h, lut[ch]);
+    for (int y = 0; y < img->h; y++) {
+        uint8_t *row = ts_image_row(img, y);
+        for (int x = 0; x < img->w; x++, row += stride)
+            for (int ch = 0; ch < c; ch++) row[ch] = lut[ch][row[ch]];
     }
     return TS_OK;
 }
