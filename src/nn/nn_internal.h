@@ -63,7 +63,7 @@ struct ts_nn_model {
     /* all trainable parameters, their gradients and the non-trained buffers */
     float *params, *grads, *buffers;
     size_t n_params, n_buffers;
-    uint8_t *decay; /* per layer: 1 when its weights take weight decay */
+    uint8_t *decay; /* per parameter: 1 when weight decay applies (weights, not biases / bn) */
     nn_optstate opt;
     int epoch;
     uint64_t seed;
