@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # trainset balance: oversample and undersample tables and outputs, repeat
-# factors, targets from a file, augment without an engine, refusals.
+# factors, targets from a file, augment on a set whose image files are missing, refusals.
 source "$(dirname "$0")/lib.sh"
 
 /usr/bin/python3 - "$TMP" <<'PY'
@@ -41,7 +41,7 @@ expect_grep "bird left alone" '"name": "bird", "target": -1, "images": \[10, 10\
 expect_ok "repeat factor" "$TS" balance "$IN" -o "$TMP/rf.json" --method repeat-factor --threshold 0.4
 expect_grep "repeat attribute" '"repeat_factor":2[,}]' "$TMP/rf.json"
 
-expect_fail "augment without engine" "no augmentation engine" "$TS" balance "$IN" -o "$TMP/aug.json"
+expect_fail "augment needs the pixels" "img[0-9]+.png: cannot open" "$TS" balance "$IN" -o "$TMP/aug.json"
 expect_fail "unknown class in targets" "no class named \"cow\"" "$TS" balance "$IN" -o "$TMP/x.json" --target "$TMP/bad.json"
 expect_fail "method" "expected augment, oversample" "$TS" balance "$IN" -o "$TMP/x.json" --method smote
 expect_fail "input untouched output" "is an input" "$TS" balance "$IN" -o "$IN" --method oversample
