@@ -113,7 +113,8 @@ static const char default_pipeline[] =
 
 typedef struct {
     const ts_aug_pipeline *pipeline;
-    const char *image_dir;
+    const char *image_dir;   /* where the files are written now */
+    const char *origin_root; /* where they will be once the output is committed */
     int has_origin;
     uint32_t origin;
 } augment_maker;
@@ -141,7 +142,7 @@ static ts_status make_variant(void *user, ts_ctx *ctx, const ts_dataset *src, si
         free(full);
     }
     if (s == TS_OK && !m->has_origin) {
-        s = ts_dataset_add_origin(ctx, dst, m->image_dir, NULL, &m->origin);
+        s = ts_dataset_add_origin(ctx, dst, m->origin_root, NULL, &m->origin);
         m->has_origin = s == TS_OK;
     }
     if (s == TS_OK) {
@@ -227,23 +228,20 @@ static int run_balance(cli_env *env, int argc, char **argv) {
     int to_json = out && ts_ends_with_nocase(out, ".json");
     if (s == TS_OK && !plan_only && bo.method == TS_BALANCE_AUGMENT) {
         s = ts_aug_pipeline_load(env->ctx, pipeline ? pipeline : default_pipeline, &aug);
-        /* new images live beside a .json output, or are copied into an output directory */
+        /* new images go to OUT_images/ beside a .json output (swapped in whole
+         * once the annotations are written), or are copied into an output
+         * directory from a work directory */
         size_t n = strlen(out) + 24;
-        char *dir = malloc(n);
-        if (s == TS_OK && !dir) s = ts_error(env->ctx, TS_ERR_NOMEM, "out of memory");
+        images_dir = malloc(n);
+        if (s == TS_OK && !images_dir) s = ts_error(env->ctx, TS_ERR_NOMEM, "out of memory");
         if (s == TS_OK) {
-            if (to_json) {
-                snprintf(dir, n, "%.*s_images", (int)(strlen(out) - 5), out);
-                images_dir = dir, dir = NULL;
-                s = ts_mkdirs(env->ctx, images_dir);
-            } else {
-                snprintf(dir, n, "%s.balance-work", out);
-                s = ts_atomic_dir_open(env->ctx, dir, &work);
-            }
+            if (to_json) snprintf(images_dir, n, "%.*s_images", (int)(strlen(out) - 5), out);
+            else snprintf(images_dir, n, "%s.balance-work", out);
+            s = ts_atomic_dir_open(env->ctx, images_dir, &work);
         }
-        free(dir);
         maker.pipeline = aug;
-        maker.image_dir = work ? ts_atomic_dir_path(work) : images_dir;
+        maker.image_dir = work ? ts_atomic_dir_path(work) : NULL;
+        maker.origin_root = to_json ? images_dir : maker.image_dir;
     }
     if (s == TS_OK && !plan_only)
         s = ts_balance_apply(env->ctx, ds, &plan, &bo, bo.method == TS_BALANCE_AUGMENT ? make_variant : NULL, &maker,
@@ -252,6 +250,10 @@ static int run_balance(cli_env *env, int argc, char **argv) {
         ts_write_opts wo = {0};
         wo.copy_images = !to_json;
         s = ts_dataset_write(env->ctx, result, out, to, &wo);
+    }
+    if (s == TS_OK && work && to_json) {
+        s = ts_atomic_dir_commit(env->ctx, work);
+        work = NULL;
     }
     ts_atomic_dir_abort(work);
     free(images_dir);
