@@ -196,7 +196,12 @@ static ts_status parse_value(parser *p, const char *fname, int field_text, value
     }
     v->text = ts_strdup(p->ctx, p->text.len ? p->text.data : "");
     if (!v->text) return TS_ERR_NOMEM;
-    return next(p);
+    ts_status s = next(p);
+    if (s != TS_OK) { /* the caller does not count a value it failed on */
+        free(v->text);
+        v->text = NULL;
+    }
+    return s;
 }
 
 static ts_status parse_cmp(parser *p, int *out) {
