@@ -19,7 +19,7 @@ WARN := -Wall -Wextra -Wshadow -Wpedantic
 ifeq ($(CI),true)
 WARN += -Werror
 endif
-OPT ?= -O3 -g
+OPT ?= -O2 -g
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 ifneq ($(SANITIZE),)
@@ -47,6 +47,9 @@ all: $(BIN) $(LIB_SO)
 
 setup:
 	@bash scripts/setup.sh
+
+# Pixel kernels are written to be vectorised: -O3 there.
+$(BUILD)/src/aug/%.o $(BUILD)/src/image/%.o: OPT := $(subst -O2,-O3,$(OPT))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

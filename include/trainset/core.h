@@ -164,6 +164,10 @@ int ts_strpool_find(const ts_strpool *pool, const char *s, size_t len, uint32_t 
 uint32_t ts_strpool_count(const ts_strpool *pool);
 size_t ts_strpool_bytes(const ts_strpool *pool); /* memory held */
 
+/* Sort n (key, index) pairs by key, stably (LSD radix sort on 16-bit
+ * digits, O(n)); both arrays are permuted together. */
+ts_status ts_sort_by_key(ts_ctx *ctx, uint64_t *keys, uint32_t *idx, size_t n);
+
 /* 64-bit hash of bytes (xxHash3). */
 uint64_t ts_hash_bytes(const void *data, size_t len, uint64_t seed);
 

@@ -395,42 +395,6 @@ ts_status ts_hamming_cross_pairs(ts_ctx *ctx, const uint64_t *left, size_t n_lef
 
 /* ---- clusters ------------------------------------------------------------------ */
 
-/* LSD radix sort of (key, index) by key, 16 bits a pass; passes whose
- * digit is the same for every key are skipped. */
-static ts_status radix_sort(ts_ctx *ctx, uint64_t *key, uint32_t *idx, size_t n) {
-    uint64_t *k2 = ts_alloc_array(ctx, n, sizeof *k2);
-    uint32_t *i2 = ts_alloc_array(ctx, n, sizeof *i2);
-    size_t *count = ts_alloc_array(ctx, 65536, sizeof *count);
-    if (!k2 || !i2 || !count) {
-        free(k2);
-        free(i2);
-        free(count);
-        return TS_ERR_NOMEM;
-    }
-    for (int shift = 0; shift < 64; shift += 16) {
-        memset(count, 0, 65536 * sizeof *count);
-        for (size_t i = 0; i < n; i++) count[(key[i] >> shift) & 0xffff]++;
-        if (count[(key[0] >> shift) & 0xffff] == n) continue;
-        size_t sum = 0;
-        for (size_t d = 0; d < 65536; d++) {
-            size_t c = count[d];
-            count[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) {
-            size_t at = count[(key[i] >> shift) & 0xffff]++;
-            k2[at] = key[i];
-            i2[at] = idx[i];
-        }
-        memcpy(key, k2, n * sizeof *key);
-        memcpy(idx, i2, n * sizeof *idx);
-    }
-    free(k2);
-    free(i2);
-    free(count);
-    return TS_OK;
-}
-
 ts_status ts_hamming_clusters(ts_ctx *ctx, const uint64_t *hashes, size_t n, int max_distance,
                               uint32_t *labels, size_t *n_clusters) {
     if (max_distance < 0 || max_distance > MAX_RADIUS)
@@ -449,7 +413,7 @@ ts_status ts_hamming_clusters(ts_ctx *ctx, const uint64_t *hashes, size_t n, int
     if (st == TS_OK) {
         memcpy(key, hashes, n * sizeof *key);
         for (size_t i = 0; i < n; i++) order[i] = (uint32_t)i;
-        st = radix_sort(ctx, key, order, n);
+        st = ts_sort_by_key(ctx, key, order, n);
     }
     size_t nu = 0;
     if (st == TS_OK) {

@@ -82,7 +82,7 @@ static ts_status plan_grow(ts_ctx *ctx, const ts_dataset *ds, const sample_label
         memmove(coff + 1, coff, nc * sizeof *coff);
         coff[0] = 0;
         for (size_t c = 0; c < nc; c++) order[c] = (uint32_t)c, key[c] = l->class_images[c];
-        st = sample_sort_by_key(ctx, key, order, nc);
+        st = ts_sort_by_key(ctx, key, order, nc);
     }
     size_t *cur = p->after_images;
     for (size_t x = 0; x < nc && st == TS_OK; x++) {
@@ -107,7 +107,7 @@ static ts_status plan_grow(ts_ctx *ctx, const ts_dataset *ds, const sample_label
             key[k] = (side < 0xffffffu ? side : 0xffffffu) << 40 | (ts_rng_u64(&r) >> 24);
             cand[k] = i;
         }
-        st = sample_sort_by_key(ctx, key, cand, m);
+        st = ts_sort_by_key(ctx, key, cand, m);
         if (st == TS_OK && ts_grow(ctx, (void **)&p->copy_source, &cap, p->n_copies + need, sizeof *p->copy_source) != TS_OK)
             st = TS_ERR_NOMEM;
         for (size_t k = 0; k < need && st == TS_OK; k++) {
@@ -146,7 +146,7 @@ static ts_status plan_shrink(ts_ctx *ctx, const ts_dataset *ds, const sample_lab
         key[m] = (uint64_t)!dup << 63 | (ts_rng_u64(&r) >> 1);
         cand[m++] = (uint32_t)i;
     }
-    if (st == TS_OK) st = sample_sort_by_key(ctx, key, cand, m);
+    if (st == TS_OK) st = ts_sort_by_key(ctx, key, cand, m);
     size_t *cur = p->after_images;
     for (size_t k = 0; k < m && st == TS_OK; k++) {
         uint32_t i = cand[k];

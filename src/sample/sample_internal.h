@@ -24,9 +24,6 @@ void sample_labels_free(sample_labels *l);
 /* Fisher-Yates shuffle of a[0..n) drawing from rng. */
 void sample_shuffle(uint32_t *a, size_t n, ts_rng *rng);
 
-/* Sort idx[0..n) by key ascending, stable (radix on the 64-bit keys). */
-ts_status sample_sort_by_key(ts_ctx *ctx, uint64_t *key, uint32_t *idx, size_t n);
-
 /* Map a double in [0, 1) or any finite value to a sortable u64 key. */
 uint64_t sample_double_key(double v);
 

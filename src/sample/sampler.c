@@ -246,7 +246,7 @@ static ts_status spread_rows(ts_ctx *ctx, const ts_sampler *s, uint64_t epoch, c
             k[b + j] = sample_double_key((j + u) / m);
         }
     }
-    if (st == TS_OK) st = sample_sort_by_key(ctx, k, order, s->n);
+    if (st == TS_OK) st = ts_sort_by_key(ctx, k, order, s->n);
     free(k), free(off), free(items);
     return st;
 }
@@ -437,7 +437,7 @@ static ts_status epoch_order(ts_ctx *ctx, const ts_sampler *s, uint64_t epoch, u
                 v.a[m++] = (uint32_t)i;
             }
             v.n = m;
-            if (k) st = sample_sort_by_key(ctx, k, v.a, m);
+            if (k) st = ts_sort_by_key(ctx, k, v.a, m);
             free(k);
         }
         break;

@@ -159,7 +159,7 @@ static ts_status group_order(ts_ctx *ctx, const group_labels *g, uint64_t seed, 
         key[k] = ((uint64_t)(UINT32_MAX - g->size[k]) << 32) | ts_rng_u32(&r);
         order[k] = (uint32_t)k;
     }
-    ts_status st = sample_sort_by_key(ctx, key, order, g->n);
+    ts_status st = ts_sort_by_key(ctx, key, order, g->n);
     free(key);
     return st;
 }
