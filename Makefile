@@ -20,7 +20,7 @@ ifeq ($(CI),true)
 WARN += -Werror
 endif
 OPT ?= -O2 -g
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -53,7 +53,7 @@ $(BUILD)/src/aug/%.o $(BUILD)/src/image/%.o: OPT := $(subst -O2,-O3,$(OPT))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(CC) $(OPT) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
