@@ -155,6 +155,13 @@ ts_status ts_oi_each_row(oi_reader *r, const oi_file *f, const char *const *want
     for (uint64_t row = 0; s == TS_OK; row++) {
         if ((s = ts_csv_next(csv, &got)) != TS_OK || !got) break;
         if (ts_csv_count(csv) != width) {
+            if (f->kind == OI_IMAGES) {
+                /* the images CSV only adds licence, rotation and original size:
+                 * a broken row loses that metadata (said), not the image */
+                ts_warn(r->ctx, "%s:%llu: expected %zu fields as in the header, found %zu; image metadata row skipped",
+                        ts_csv_name(csv), (unsigned long long)ts_csv_line(csv), width, ts_csv_count(csv));
+                continue;
+            }
             int skip = 0;
             s = row_problem(r, csv, ts_csv_count(csv) - 1, &skip, "expected %zu fields as in the header, found %zu",
                             width, ts_csv_count(csv));
