@@ -8,10 +8,10 @@ mk "$OUT/gt_all" --test-only
 mk "$OUT/sub5k" --per-class 500 --no-test --seed 2
 run aug_none augment "$OUT/sub5k" "$OUT/gt_all"
 run aug_geometric augment "$OUT/sub5k" "$OUT/gt_all" \
-  --pipeline '{"ops":[{"op":"hflip","p":0.5},{"op":"affine","deg":[-8,8],"translate":[-0.06,0.06],"scale":[0.92,1.08]}]}'
+  --pipeline '{"ops":[{"op":"hflip","p":0.5},{"op":"rotate","deg":[-8,8]},{"op":"pad","top":2,"bottom":2,"left":2,"right":2},{"op":"random_crop","width":28,"height":28}]}'
 run aug_photometric augment "$OUT/sub5k" "$OUT/gt_all" \
   --pipeline '{"ops":[{"op":"color_jitter","brightness":0.3,"contrast":0.3},{"op":"gaussian_noise","sigma":[0,12]}]}'
 run aug_excessive augment "$OUT/sub5k" "$OUT/gt_all" \
-  --pipeline '{"ops":[{"op":"affine","deg":[-180,180],"translate":[-0.35,0.35],"scale":[0.4,1.8],"shear":[-30,30]},{"op":"color_jitter","brightness":0.8,"contrast":0.8},{"op":"gaussian_noise","sigma":[20,60]}]}'
+  --pipeline '{"ops":[{"op":"vflip","p":0.5},{"op":"rotate","deg":[-180,180]},{"op":"pad","top":10,"bottom":10,"left":10,"right":10},{"op":"random_crop","width":28,"height":28},{"op":"color_jitter","brightness":0.8,"contrast":0.8},{"op":"gaussian_noise","sigma":[20,60]}]}'
 "$TS" eval "$OUT/gt_all" "$OUT/aug_none.pred.json" --compare "$OUT/aug_geometric.pred.json" \
   "$OUT/aug_photometric.pred.json" "$OUT/aug_excessive.pred.json" --plot "$OUT/exp2_pr.svg" > "$OUT/exp2_eval.txt" 2>&1
