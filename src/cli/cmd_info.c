@@ -20,6 +20,7 @@ typedef struct {
     uint64_t *class_images;  /* [category][split] */
     uint64_t kinds[TS_ANN_POINTS + 1];
     uint64_t orphans, crowd, scored;
+    uint64_t uncategorized; /* captions and labels that name no category */
     int32_t min_w, max_w, min_h, max_h;
     double sum_w, sum_h;
     uint64_t sized, unsized;
@@ -70,38 +71,62 @@ static ts_status summarize(ts_ctx *ctx, const ts_dataset *ds, summary *s) {
     }
     for (size_t i = 0; i < ni; i++) s->split_images[s->image_split[i]]++;
     for (size_t c = 0; c < nc; c++) last_image[c] = SIZE_MAX;
-    /* images per class: walk each image's annotations once */
-    for (size_t i = 0; i < ni; i++) {
-        const size_t *list;
-        size_t n;
-        ts_status st = ts_dataset_image_annotations(ctx, ds, i, &list, &n);
-        if (st != TS_OK) {
-            free(last_image);
-            return st;
-        }
-        for (size_t k = 0; k < n; k++) {
-            size_t c;
-            if (!ts_dataset_find_category(ds, ts_dataset_annotation_category_id(ds, list[k]), &c)) continue;
-            if (last_image[c] != i) {
-                last_image[c] = i;
-                s->class_images[c * ns + s->image_split[i]]++;
-            }
-        }
+    /* per annotation: kind, flags and category index (UINT32_MAX: names no
+     * category, UINT32_MAX - 1: names one the dataset lacks) */
+    uint32_t *cat_of = ts_alloc_array(ctx, na ? na : 1, sizeof *cat_of);
+    if (!cat_of) {
+        free(last_image);
+        return TS_ERR_NOMEM;
     }
-    free(last_image);
+    int64_t prev_id = TS_NO_ID;
+    uint32_t prev_c = UINT32_MAX;
     for (size_t a = 0; a < na; a++) {
         ts_annotation an;
         ts_dataset_annotation(ds, a, &an);
         if ((unsigned)an.kind <= TS_ANN_POINTS) s->kinds[an.kind]++;
         if (an.iscrowd) s->crowd++;
         if (an.flags & TS_ANN_HAS_SCORE) s->scored++;
-        size_t c, img;
-        if (!ts_dataset_find_image(ds, an.image_id, &img) || !ts_dataset_find_category(ds, an.category_id, &c)) {
-            s->orphans++;
-            continue;
+        if (an.category_id != prev_id || a == 0) {
+            size_t c;
+            prev_id = an.category_id;
+            if (an.category_id == TS_NO_ID) prev_c = UINT32_MAX;
+            else prev_c = ts_dataset_find_category(ds, an.category_id, &c) ? (uint32_t)c : UINT32_MAX - 1;
         }
-        s->class_anns[c * ns + s->image_split[img]]++;
+        cat_of[a] = prev_c;
     }
+    /* per image: its annotations once; those on no image are orphans */
+    uint64_t on_images = 0;
+    for (size_t i = 0; i < ni; i++) {
+        const size_t *list;
+        size_t n;
+        ts_status st = ts_dataset_image_annotations(ctx, ds, i, &list, &n);
+        if (st != TS_OK) {
+            free(last_image);
+            free(cat_of);
+            return st;
+        }
+        on_images += n;
+        size_t sp = s->image_split[i];
+        for (size_t k = 0; k < n; k++) {
+            uint32_t c = cat_of[list[k]];
+            if (c == UINT32_MAX) {
+                s->uncategorized++;
+                continue;
+            }
+            if (c == UINT32_MAX - 1) {
+                s->orphans++;
+                continue;
+            }
+            s->class_anns[c * ns + sp]++;
+            if (last_image[c] != i) {
+                last_image[c] = i;
+                s->class_images[c * ns + sp]++;
+            }
+        }
+    }
+    s->orphans += na - on_images;
+    free(last_image);
+    free(cat_of);
     return TS_OK;
 }
 
@@ -127,8 +152,9 @@ static void print_json(const ts_dataset *ds, const char *path, const summary *s)
                       (unsigned long long)s->kinds[k]);
         first = 0;
     }
-    ts_buf_printf(&b, "}, \"crowd\": %llu, \"scored\": %llu, \"orphan_annotations\": %llu",
-                  (unsigned long long)s->crowd, (unsigned long long)s->scored, (unsigned long long)s->orphans);
+    ts_buf_printf(&b, "}, \"crowd\": %llu, \"scored\": %llu, \"uncategorized\": %llu, \"orphan_annotations\": %llu",
+                  (unsigned long long)s->crowd, (unsigned long long)s->scored, (unsigned long long)s->uncategorized,
+                  (unsigned long long)s->orphans);
     if (s->sized)
         ts_buf_printf(&b, ", \"image_size\": {\"min\": [%d, %d], \"max\": [%d, %d], \"mean\": [%.1f, %.1f], \"unknown\": %llu}",
                       s->min_w, s->min_h, s->max_w, s->max_h, s->sum_w / (double)s->sized, s->sum_h / (double)s->sized,
@@ -176,6 +202,8 @@ static void print_table(const ts_dataset *ds, const char *path, const summary *s
     if (s->sized)
         printf("  image size: %dx%d .. %dx%d, mean %.0fx%.0f%s\n", s->min_w, s->min_h, s->max_w, s->max_h,
                s->sum_w / (double)s->sized, s->sum_h / (double)s->sized, s->unsized ? " (some unknown)" : "");
+    if (s->uncategorized)
+        printf("  %llu annotations name no category (captions, image labels)\n", (unsigned long long)s->uncategorized);
     if (s->orphans)
         printf("  %llu annotations refer to missing images or categories\n", (unsigned long long)s->orphans);
     printf("\n  %-6s %-24s", "id", "class");

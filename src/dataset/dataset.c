@@ -111,7 +111,10 @@ size_t ts_dataset_annotation_count(const ts_dataset *ds) { return ds->n_anns; }
 /* ---- pools ------------------------------------------------------------------ */
 
 static ts_status intern(ts_ctx *ctx, ts_dataset *ds, const char *s, uint32_t *id) {
-    if (!s) s = "";
+    if (!s || !*s) { /* the pool's first string; most annotators, splits, sources */
+        *id = 0;
+        return TS_OK;
+    }
     if (ts_strpool_intern(ds->strings, s, strlen(s), id) != TS_OK)
         return ts_error(ctx, TS_ERR_NOMEM, "cannot store string");
     return TS_OK;
@@ -196,9 +199,6 @@ static ts_status fill_image_rec(ts_ctx *ctx, ts_dataset *ds, const ts_image_entr
 
 ts_status ts_dataset_add_image(ts_ctx *ctx, ts_dataset *ds, const ts_image_entry *img, size_t *index) {
     uint32_t existing;
-    if (id_map_get(&ds->image_map, img->id, &existing))
-        return ts_error(ctx, TS_ERR_INVALID, "duplicate image id %lld (\"%s\" and \"%s\")", (long long)img->id,
-                        str(ds, ds->images[existing].path), img->path ? img->path : "");
     if (ds->n_images >= UINT32_MAX - 1) return ts_error(ctx, TS_ERR_LIMIT, "too many images");
     size_t cap = ds->cap_images;
     if (ts_grow(ctx, (void **)&ds->images, &cap, ds->n_images + 1, sizeof *ds->images) != TS_OK) return TS_ERR_NOMEM;
@@ -209,8 +209,13 @@ ts_status ts_dataset_add_image(ts_ctx *ctx, ts_dataset *ds, const ts_image_entry
     image_rec rec;
     ts_status s = fill_image_rec(ctx, ds, img, &rec);
     if (s != TS_OK) return s;
-    if (id_map_put(&ds->image_map, img->id, (uint32_t)ds->n_images) != TS_OK)
-        return ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+    int r = id_map_put_new(&ds->image_map, img->id, (uint32_t)ds->n_images, &existing);
+    if (r != 0) {
+        ds->n_attrs = rec.attr_off; /* the record is not kept */
+        if (r < 0) return ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+        return ts_error(ctx, TS_ERR_INVALID, "duplicate image id %lld (\"%s\" and \"%s\")", (long long)img->id,
+                        str(ds, ds->images[existing].path), img->path ? img->path : "");
+    }
     ds->images[ds->n_images] = rec;
     ds->image_ids[ds->n_images] = img->id;
     if (index) *index = ds->n_images;
@@ -466,8 +471,6 @@ done:
 
 ts_status ts_dataset_add_annotation(ts_ctx *ctx, ts_dataset *ds, const ts_annotation *ann, size_t *index) {
     uint32_t existing;
-    if (id_map_get(&ds->ann_map, ann->id, &existing))
-        return ts_error(ctx, TS_ERR_INVALID, "duplicate annotation id %lld", (long long)ann->id);
     if (ds->n_anns >= UINT32_MAX - 1) return ts_error(ctx, TS_ERR_LIMIT, "too many annotations");
     if (ds->n_anns == ds->cap_anns) {
         size_t cap = ds->cap_anns ? ds->cap_anns * 2 : 1024;
@@ -485,8 +488,14 @@ ts_status ts_dataset_add_annotation(ts_ctx *ctx, ts_dataset *ds, const ts_annota
     ann_rec rec;
     ts_status s = fill_ann_rec(ctx, ds, ann, &rec);
     if (s != TS_OK) return s;
-    if (id_map_put(&ds->ann_map, ann->id, (uint32_t)ds->n_anns) != TS_OK)
-        return ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+    int r = id_map_put_new(&ds->ann_map, ann->id, (uint32_t)ds->n_anns, &existing);
+    if (r != 0) { /* the record is not kept: its pooled parts go back */
+        ds->n_coords = rec.coords_off;
+        ds->n_u32s = rec.u32_off;
+        ds->n_attrs = rec.attr_off;
+        if (r < 0) return ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+        return ts_error(ctx, TS_ERR_INVALID, "duplicate annotation id %lld", (long long)ann->id);
+    }
     size_t i = ds->n_anns++;
     ds->anns[i] = rec;
     ds->ann_image[i] = ann->image_id;

@@ -134,10 +134,15 @@ static ts_status build_per_image(ts_ctx *ctx, ts_dataset *ds) {
         free(img_of);
         return TS_ERR_NOMEM;
     }
+    uint32_t img = UINT32_MAX;
     for (size_t a = 0; a < ds->n_anns; a++) {
-        uint32_t i;
-        img_of[a] = id_map_get(&ds->image_map, ds->ann_image[a], &i) ? i : UINT32_MAX;
-        if (img_of[a] != UINT32_MAX) first[img_of[a] + 1]++;
+        /* annotations mostly come grouped by image: look up each run once */
+        if (a == 0 || ds->ann_image[a] != ds->ann_image[a - 1]) {
+            uint32_t i;
+            img = id_map_get(&ds->image_map, ds->ann_image[a], &i) ? i : UINT32_MAX;
+        }
+        img_of[a] = img;
+        if (img != UINT32_MAX) first[img + 1]++;
     }
     for (size_t i = 0; i < ds->n_images; i++) first[i + 1] += first[i];
     size_t *fill = ts_alloc_array(ctx, ds->n_images ? ds->n_images : 1, sizeof *fill);

@@ -6,14 +6,26 @@
 
 #include "trainset/dataset.h"
 
-/* id -> index map (open addressing, int64 keys). */
+/* id -> index map (open addressing, int64 keys, key and value side by
+ * side so a lookup touches one cache line). While ids arrive as
+ * base, base+1, ... with indices 0, 1, ... (most files number records
+ * that way) there is no table at all: `dense` maps id - base directly. */
 typedef struct {
-    int64_t *keys;
-    uint32_t *values; /* index + 1, 0 = empty */
+    int64_t key;
+    uint32_t value; /* index + 1, 0 = empty */
+} id_slot;
+
+typedef struct {
+    id_slot *slots;
     size_t mask, count;
+    int64_t base;
+    int dense;
 } id_map;
 
 ts_status id_map_put(id_map *map, int64_t key, uint32_t index);
+/* Put unless the key is there: returns 1 and sets *existing when it is,
+ * 0 when added, -1 when out of memory. */
+int id_map_put_new(id_map *map, int64_t key, uint32_t index, uint32_t *existing);
 int id_map_get(const id_map *map, int64_t key, uint32_t *index);
 void id_map_free(id_map *map);
 

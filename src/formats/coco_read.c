@@ -8,6 +8,9 @@
 #include "coco_internal.h"
 
 #define MAX_COORD 1e9 /* beyond any image: treated as corrupt */
+/* The member name just read (k, klen) is `name`: lengths first, so most
+ * misses cost one comparison. */
+#define KEY_IS(name) (klen == sizeof(name) - 1 && memcmp(k, name, sizeof(name) - 1) == 0)
 
 typedef struct {
     size_t key, value; /* offsets into the record's string buffer */
@@ -50,6 +53,8 @@ typedef struct {
     size_t n_pend, cap_pend;
     uint64_t skipped_images, skipped_categories, skipped_anns;
     int64_t next_result_id;
+    int64_t last_image; /* image id of the previous annotation, known to exist */
+    int have_last_image;
     char *image_root;
     uint64_t records;
 } parser;
@@ -342,8 +347,9 @@ static ts_status read_rle(parser *p, seg_info *g) {
     for (;;) {
         if ((s = next(p, &tok)) != TS_OK) return s;
         if (tok == TS_JSON_OBJECT_END) break;
-        const char *k = ts_json_text(p->r, NULL);
-        if (strcmp(k, "size") == 0) {
+        size_t klen;
+        const char *k = ts_json_text(p->r, &klen);
+        if (KEY_IS("size")) {
             if ((s = next(p, &tok)) != TS_OK) return s;
             if (tok != TS_JSON_ARRAY_BEGIN) return type_error(p, "[height, width] for \"size\"", tok, 1);
             int n = 0;
@@ -358,7 +364,7 @@ static ts_status read_rle(parser *p, seg_info *g) {
             }
             if (n != 2) return bad_value(p, ts_json_error(p->r, TS_ERR_INVALID, "RLE \"size\" must be [height, width]"), 1);
             have_size = 1;
-        } else if (strcmp(k, "counts") == 0) {
+        } else if (KEY_IS("counts")) {
             if ((s = next(p, &tok)) != TS_OK) return s;
             have_counts = 1;
             if (tok == TS_JSON_STRING) {
@@ -518,7 +524,6 @@ static void extent(const double *c, size_t n, double bbox[4]) {
 
 /* ---- records --------------------------------------------------------------------------- */
 
-static int key_is(const char *k, const char *name) { return strcmp(k, name) == 0; }
 
 static ts_status add_pending(parser *p, size_t index) {
     if (ts_grow(p->ctx, (void **)&p->pend, &p->cap_pend, p->n_pend + 1, sizeof *p->pend) != TS_OK) return TS_ERR_NOMEM;
@@ -539,9 +544,14 @@ static ts_status add_annotation(parser *p, ts_annotation *a) {
         if (s == TS_OK && record_skipped(p, &p->skipped_anns, "annotation")) return TS_OK;
     }
     if (s != TS_OK) return s;
-    if (!p->results && (!ts_dataset_find_image(p->ds, a->image_id, &k) ||
-                        (a->category_id != TS_NO_ID && !ts_dataset_find_category(p->ds, a->category_id, &k))))
-        return add_pending(p, index);
+    if (p->results) return TS_OK;
+    /* annotations come grouped by image: one lookup per group */
+    if (!p->have_last_image || a->image_id != p->last_image) {
+        if (!ts_dataset_find_image(p->ds, a->image_id, &k)) return add_pending(p, index);
+        p->last_image = a->image_id;
+        p->have_last_image = 1;
+    }
+    if (a->category_id != TS_NO_ID && !ts_dataset_find_category(p->ds, a->category_id, &k)) return add_pending(p, index);
     return TS_OK;
 }
 
@@ -559,20 +569,21 @@ static ts_status parse_annotation(parser *p) {
     for (;;) {
         if ((s = next(p, &tok)) != TS_OK) return s;
         if (tok == TS_JSON_OBJECT_END) break;
-        const char *k = ts_json_text(p->r, NULL);
+        size_t klen;
+        const char *k = ts_json_text(p->r, &klen);
         if (p->rec_bad) {
             s = ts_json_skip(p->r);
-        } else if (key_is(k, "id")) {
+        } else if (KEY_IS("id")) {
             s = read_int(p, "an integer \"id\"", &a.id, &have_id);
-        } else if (key_is(k, "image_id")) {
+        } else if (KEY_IS("image_id")) {
             s = read_int(p, "an integer \"image_id\"", &a.image_id, &have_image);
-        } else if (key_is(k, "category_id")) {
+        } else if (KEY_IS("category_id")) {
             s = read_int(p, "an integer \"category_id\"", &a.category_id, &have_cat);
-        } else if (key_is(k, "bbox")) {
+        } else if (KEY_IS("bbox")) {
             s = read_bbox(p, a.bbox, &have_box);
-        } else if (key_is(k, "area")) {
+        } else if (KEY_IS("area")) {
             s = read_number(p, "area", 1, &a.area, &have_area);
-        } else if (key_is(k, "iscrowd")) {
+        } else if (KEY_IS("iscrowd")) {
             int64_t v = 0;
             if ((s = next(p, &tok)) != TS_OK) return s;
             if (tok == TS_JSON_TRUE || tok == TS_JSON_FALSE) v = tok == TS_JSON_TRUE;
@@ -580,32 +591,32 @@ static ts_status parse_annotation(parser *p) {
                 v = ts_json_int(p->r);
             else s = type_error(p, "0 or 1 for \"iscrowd\"", tok, 0);
             a.iscrowd = (int)v;
-        } else if (key_is(k, "segmentation")) {
+        } else if (KEY_IS("segmentation")) {
             s = read_segmentation(p, &g);
-        } else if (key_is(k, "keypoints")) {
+        } else if (KEY_IS("keypoints")) {
             s = read_keypoints(p);
-        } else if (key_is(k, "num_keypoints")) {
+        } else if (KEY_IS("num_keypoints")) {
             s = ts_json_next(p->r, &tok) == TS_OK ? ts_json_skip(p->r) : TS_ERR_PARSE; /* derived on write */
-        } else if (key_is(k, "score")) {
+        } else if (KEY_IS("score")) {
             s = read_number(p, "score", 0, &a.score, &ok);
             if (ok) a.flags |= TS_ANN_HAS_SCORE;
-        } else if (key_is(k, "attributes")) {
+        } else if (KEY_IS("attributes")) {
             s = read_attributes(p, &a.flags);
-        } else if (key_is(k, "annotator")) {
+        } else if (KEY_IS("annotator")) {
             s = read_string(p, "a string \"annotator\"", &annotator, &ok);
-        } else if (key_is(k, "caption")) {
+        } else if (KEY_IS("caption")) {
             s = read_string(p, "a string \"caption\"", &caption, &ok);
-        } else if (key_is(k, "track_id")) {
+        } else if (KEY_IS("track_id")) {
             s = read_int(p, "an integer \"track_id\"", &a.track_id, &ok);
-        } else if (key_is(k, "frame") || key_is(k, "z_order")) {
+        } else if (KEY_IS("frame") || KEY_IS("z_order")) {
             int64_t v = 0;
-            int frame = key_is(k, "frame");
+            int frame = KEY_IS("frame");
             s = read_int(p, frame ? "an integer \"frame\"" : "an integer \"z_order\"", &v, &ok);
             if (ok && (v < (frame ? -1 : INT32_MIN) || v > INT32_MAX))
                 s = bad_value(p, ts_json_error(p->r, TS_ERR_INVALID, "%s %lld is out of range", k, (long long)v), 0);
             else if (ok && frame) a.frame = (int32_t)v;
             else if (ok) a.z_order = (int32_t)v;
-        } else if (key_is(k, "segments_info")) {
+        } else if (KEY_IS("segments_info")) {
             panoptic = 1;
             s = ts_json_skip(p->r);
         } else {
@@ -679,14 +690,15 @@ static ts_status parse_image(parser *p) {
     for (;;) {
         if ((s = next(p, &tok)) != TS_OK) return s;
         if (tok == TS_JSON_OBJECT_END) break;
-        const char *k = ts_json_text(p->r, NULL);
+        size_t klen;
+        const char *k = ts_json_text(p->r, &klen);
         if (p->rec_bad) {
             s = ts_json_skip(p->r);
-        } else if (key_is(k, "id")) {
+        } else if (KEY_IS("id")) {
             s = read_int(p, "an integer \"id\"", &e.id, &have_id);
-        } else if (key_is(k, "file_name")) {
+        } else if (KEY_IS("file_name")) {
             s = read_string(p, "a string \"file_name\"", &name, &have_name);
-        } else if (key_is(k, "width") || key_is(k, "height")) {
+        } else if (KEY_IS("width") || KEY_IS("height")) {
             int w = k[0] == 'w';
             s = read_int(p, w ? "an integer \"width\"" : "an integer \"height\"", &v, &ok);
             if (ok && (v < 0 || v > (int64_t)lim.max_dimension))
@@ -695,17 +707,17 @@ static ts_status parse_image(parser *p) {
                                                v < 0 ? "negative" : "beyond the dimension limit"), 0);
             else if (ok && w) e.width = (int32_t)v;
             else if (ok) e.height = (int32_t)v;
-        } else if (key_is(k, "license") || key_is(k, "group_id")) {
+        } else if (KEY_IS("license") || KEY_IS("group_id")) {
             int64_t *dst = k[0] == 'l' ? &e.license : &e.group_id;
             if ((s = next(p, &tok)) != TS_OK) return s;
             if (tok == TS_JSON_NULL) continue;
             if (tok != TS_JSON_NUMBER || !ts_json_is_int(p->r)) s = type_error(p, "an integer id", tok, 0);
             else *dst = ts_json_int(p->r);
-        } else if (key_is(k, "split")) {
+        } else if (KEY_IS("split")) {
             s = read_string(p, "a string \"split\"", &split, &ok);
-        } else if (key_is(k, "source")) {
+        } else if (KEY_IS("source")) {
             s = read_string(p, "a string \"source\"", &source, &ok);
-        } else if (key_is(k, "attributes")) {
+        } else if (KEY_IS("attributes")) {
             s = read_attributes(p, NULL);
         } else {
             s = read_extra(p);
@@ -713,11 +725,8 @@ static ts_status parse_image(parser *p) {
         if (s != TS_OK) return s;
     }
     if (!p->rec_bad) {
-        size_t k;
         if (!have_id) s = bad_record(p, TS_ERR_INVALID, "image lacks \"id\"");
         else if (!have_name) s = bad_record(p, TS_ERR_INVALID, "image %lld lacks \"file_name\"", (long long)e.id);
-        else if (ts_dataset_find_image(p->ds, e.id, &k))
-            s = bad_record(p, TS_ERR_INVALID, "duplicate image id %lld", (long long)e.id);
         if (s != TS_OK) return s;
     }
     if (!p->rec_bad) {
@@ -734,7 +743,15 @@ static ts_status parse_image(parser *p) {
     e.split = split != SIZE_MAX ? str_at(p, split) : p->split;
     e.source = source != SIZE_MAX ? str_at(p, source) : p->source;
     if ((s = finish_attrs(p, &e.attrs, &e.n_attrs)) != TS_OK) return s;
-    return ts_dataset_add_image(p->ctx, p->ds, &e, NULL);
+    s = ts_dataset_add_image(p->ctx, p->ds, &e, NULL);
+    size_t dup;
+    if (s != TS_OK && ts_dataset_find_image(p->ds, e.id, &dup)) {
+        /* the model refuses duplicates; say where (one lookup less per record) */
+        ts_ctx_clear_error(p->ctx);
+        s = bad_record(p, TS_ERR_INVALID, "duplicate image id %lld", (long long)e.id);
+        if (s == TS_OK) record_skipped(p, &p->skipped_images, "image");
+    }
+    return s;
 }
 
 static ts_status parse_category(parser *p) {
@@ -748,21 +765,22 @@ static ts_status parse_category(parser *p) {
     for (;;) {
         if ((s = next(p, &tok)) != TS_OK) return s;
         if (tok == TS_JSON_OBJECT_END) break;
-        const char *k = ts_json_text(p->r, NULL);
+        size_t klen;
+        const char *k = ts_json_text(p->r, &klen);
         if (p->rec_bad) {
             s = ts_json_skip(p->r);
-        } else if (key_is(k, "id")) {
+        } else if (KEY_IS("id")) {
             s = read_int(p, "an integer \"id\"", &c.id, &have_id);
-        } else if (key_is(k, "name")) {
+        } else if (KEY_IS("name")) {
             s = read_string(p, "a string \"name\"", &name, &have_name);
-        } else if (key_is(k, "supercategory")) {
+        } else if (KEY_IS("supercategory")) {
             if ((s = next(p, &tok)) != TS_OK) return s;
             if (tok == TS_JSON_NULL) continue;
             if (tok != TS_JSON_STRING) s = type_error(p, "a string \"supercategory\"", tok, 0);
             else s = keep_text(p, ts_json_text(p->r, NULL), strlen(ts_json_text(p->r, NULL)), &super);
-        } else if (key_is(k, "parent_id")) {
+        } else if (KEY_IS("parent_id")) {
             s = read_int(p, "an integer \"parent_id\"", &c.parent_id, &ok);
-        } else if (key_is(k, "keypoints")) {
+        } else if (KEY_IS("keypoints")) {
             if ((s = next(p, &tok)) != TS_OK) return s;
             if (tok != TS_JSON_ARRAY_BEGIN) {
                 s = type_error(p, "a list of names for \"keypoints\"", tok, 0);
@@ -782,7 +800,7 @@ static ts_status parse_category(parser *p) {
                     if ((s = keep_text(p, t, strlen(t), &kp_offs[n_kp++])) != TS_OK) return s;
                 }
             }
-        } else if (key_is(k, "skeleton")) {
+        } else if (KEY_IS("skeleton")) {
             /* pairs go through the coords scratch as doubles, checked as ints */
             if ((s = next(p, &tok)) != TS_OK) return s;
             if (tok != TS_JSON_ARRAY_BEGIN) {
@@ -803,7 +821,7 @@ static ts_status parse_category(parser *p) {
                     }
                 }
             }
-        } else if (key_is(k, "attributes")) {
+        } else if (KEY_IS("attributes")) {
             s = read_attributes(p, NULL);
         } else {
             s = read_extra(p);
@@ -924,12 +942,16 @@ static ts_status parse_top(parser *p) {
 static ts_status check_pending(parser *p, uint8_t **skip_out) {
     uint8_t *skip = NULL;
     uint64_t bad = 0;
+    int64_t last_img = 0; /* found before: runs of one image cost one lookup */
+    int have_last = 0;
     for (size_t i = 0; i < p->n_pend; i++) {
         size_t k, idx = p->pend[i].index;
         int64_t img = ts_dataset_annotation_image_id(p->ds, idx), cat = ts_dataset_annotation_category_id(p->ds, idx);
         const char *what = NULL;
         int64_t id = 0;
-        if (!ts_dataset_find_image(p->ds, img, &k)) what = "image", id = img;
+        int img_ok = have_last && img == last_img;
+        if (!img_ok && ts_dataset_find_image(p->ds, img, &k)) img_ok = have_last = 1, last_img = img;
+        if (!img_ok) what = "image", id = img;
         else if (cat != TS_NO_ID && !ts_dataset_find_category(p->ds, cat, &k)) what = "category", id = cat;
         if (!what) continue;
         ts_annotation a;
