@@ -9,5 +9,5 @@ mk "$OUT/imb" --per-class 600 --counts 0:30,2:30,4:30 --no-test --seed 1
 run imb_as_is imbalance "$OUT/imb" "$OUT/gt_all"
 run imb_repeat_factor imbalance "$OUT/imb" "$OUT/gt_all" --order repeat-factor --repeat-threshold 0.1
 "$TS" balance "$OUT/imb" -o "$OUT/imb_balanced" --method augment --target uniform --seed 1 -q \
-  --pipeline '{"ops":[{"op":"hflip","p":0.5},{"op":"rotate","deg":[-10,10]},{"op":"pad","top":2,"bottom":2,"left":2,"right":2},{"op":"random_crop","width":28,"height":28},{"op":"color_jitter","brightness":0.2,"contrast":0.2}]}' \
+  --pipeline '{"ops":[{"op":"hflip","p":0.5},{"op":"rotate","deg":[-10,10]},{"op":"color_jitter","brightness":0.2,"contrast":0.2}]}' \
   && run imb_aug_balanced imbalance "$OUT/imb_balanced" "$OUT/gt_all"

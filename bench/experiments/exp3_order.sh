@@ -8,7 +8,7 @@ echo "experiment 3: order"
 mk "$OUT/gt_all" --test-only
 mk "$OUT/src_sorted" --per-class 200 --no-test --sorted --seed 3
 mk "$OUT/src_mixed" --per-class 200 --no-test --seed 3
-P='{"ops":[{"op":"hflip","p":0.5},{"op":"rotate","deg":[-8,8]},{"op":"pad","top":2,"bottom":2,"left":2,"right":2},{"op":"random_crop","width":28,"height":28}]}'
+P='{"ops":[{"op":"hflip","p":0.5},{"op":"rotate","deg":[-8,8]}]}'
 "$TS" augment "$OUT/src_sorted" -o "$OUT/aug_sorted" --pipeline "$P" --copies 4 --with-originals --seed 1 -q || exit 1
 "$TS" augment "$OUT/src_mixed" -o "$OUT/aug_mixed" --pipeline "$P" --copies 4 --with-originals --seed 1 -q || exit 1
 run order_class_sorted order "$OUT/aug_sorted" "$OUT/gt_all" --order sequential
