@@ -174,6 +174,7 @@ static void interior(double bx, double ax, double limx, double by, double ay, do
         l = fmax(l, t0 + 1), h = fmin(h, t1 - 1);
     }
     *lo = (int)ceil(fmax(0, l));
+    if (*lo > w) *lo = w; /* an empty interior past the row end: the border path does the row */
     *hi = h <= l ? *lo : (int)floor(fmin(w, h));
     if (*hi < *lo) *hi = *lo;
 }

@@ -242,3 +242,26 @@ TEST(aug_resampling_matches_cv2) {
     CHECK_EQ_INT(n, cs.n);
     CHECK(worst < 1);
 }
+
+/* Scaled, shifted and turned small grey images (Fashion-MNIST size): rows
+ * whose interior is empty once went past the row end (ASan catches it);
+ * the output has the input's size and mid-grey stays mid-grey inside. */
+TEST(aug_affine_small_grey_images) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_aug_pipeline *p;
+    CHECK_OK(ctx, ts_aug_pipeline_load(ctx, "{\"ops\": [{\"op\": \"hflip\", \"p\": 0.5}, {\"op\": \"affine\", \"deg\": "
+                                            "[-10, 10], \"translate\": [-0.06, 0.06], \"scale\": [0.9, 1.1]}]}",
+                                       &p));
+    int bad = 0;
+    for (uint64_t i = 0; i < 300; i++) {
+        ts_aug_sample s;
+        memset(&s, 0, sizeof s);
+        ts_image_alloc(ctx, 28, 28, 1, TS_PIX_U8, &s.image);
+        memset(s.image.data, 128, 28 * 28);
+        CHECK_OK(ctx, ts_aug_apply(ctx, p, 3, 0, i, &s, NULL));
+        bad += s.image.w != 28 || s.image.h != 28 || ((const uint8_t *)ts_image_row(&s.image, 14))[14] != 128;
+        ts_aug_sample_clear(&s);
+    }
+    CHECK_EQ_INT(bad, 0);
+    ts_aug_pipeline_destroy(p);
+}
