@@ -392,12 +392,17 @@ static ts_status merge_input(merger *m, const ts_dataset *in, size_t i) {
     rep->image_shift = ishift;
     rep->ann_shift = ashift;
     const char *source = m->names && m->names[i] ? m->names[i] : "";
+    /* all lookups before any add: each add invalidates the path index */
     uint64_t same_path = 0;
+    for (size_t k = 0; k < nimg; k++) {
+        ts_image_entry e;
+        size_t other;
+        ts_dataset_image(in, k, &e);
+        same_path += ts_dataset_find_image_path(m->out, e.path, &other);
+    }
     for (size_t k = 0; s == TS_OK && k < nimg; k++) {
         ts_image_entry e;
         ts_dataset_image(in, k, &e);
-        size_t other;
-        if (ts_dataset_find_image_path(m->out, e.path, &other)) same_path++;
         e.id += ishift;
         e.origin = orig_map[e.origin];
         e.source = source;

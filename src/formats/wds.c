@@ -384,10 +384,7 @@ static ts_status flush_sample(wds_reader *r, probe_size size) {
     }
     ts_buf path = {0}, store = {0};
     if (s == TS_OK && ts_buf_printf(&path, "%s.%s", r->key.data, r->image_ext) != TS_OK) s = TS_ERR_NOMEM;
-    size_t existing;
-    if (s == TS_OK && ts_dataset_find_image_path(r->ds, path.data, &existing))
-        s = ts_error_at(ctx, TS_ERR_INVALID, r->shard, 0, 0, "sample key \"%s\" appears twice (samples must be contiguous)",
-                        r->key.data);
+    /* keys are unique (scan_shard refuses a repeated one), so paths are */
     ts_image_entry e = ts_image_entry_empty();
     e.path = path.data;
     e.split = r->split[0] ? r->split : (r->opts && r->opts->split ? r->opts->split : "");
