@@ -29,19 +29,30 @@ typedef struct {
     /* pending lookup table */
     int has_lut;
     float lut[4][256];
+    /* encoded input not decoded yet: decoded on first need, cropped and
+     * DCT-scaled to what the pending geometry keeps */
+    const uint8_t *lazy;
+    size_t lazy_len;
+    const char *lazy_name;
+    ts_image_header hdr;
 } exec;
 
 ts_status aug_sample_transform(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample *s, const double m[9], int w, int h,
                                int interp, int border, const uint8_t *fill) {
-    int sw = s->image.w, sh = s->image.h;
+    return aug_sample_transform2(ctx, p, s, m, m, s->image.w, s->image.h, w, h, interp, border, fill);
+}
+
+ts_status aug_sample_transform2(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample *s, const double pixels_m[9],
+                                const double targets_m[9], int mask_w, int mask_h, int w, int h, int interp, int border,
+                                const uint8_t *fill) {
     ts_image out;
-    ts_status st = aug_warp(ctx, &s->image, m, w, h, interp, border, fill, &out);
+    ts_status st = aug_warp(ctx, &s->image, pixels_m, w, h, interp, border, fill, &out);
     if (st != TS_OK) return st;
     ts_image_free(&s->image);
     s->image = out;
     if (s->label_map) {
         uint8_t *m2;
-        if ((st = aug_warp_mask(ctx, s->label_map, sw, sh, m, w, h, &m2)) != TS_OK) return st;
+        if ((st = aug_warp_mask(ctx, s->label_map, mask_w, mask_h, targets_m, w, h, &m2)) != TS_OK) return st;
         free(s->label_map);
         s->label_map = m2;
     }
@@ -49,19 +60,90 @@ ts_status aug_sample_transform(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sam
         ts_aug_object *o = &s->objects[i];
         if (!o->mask) continue;
         uint8_t *m2;
-        if ((st = aug_warp_mask(ctx, o->mask, sw, sh, m, w, h, &m2)) != TS_OK) return st;
+        if ((st = aug_warp_mask(ctx, o->mask, mask_w, mask_h, targets_m, w, h, &m2)) != TS_OK) return st;
         free(o->mask);
         o->mask = m2;
     }
-    st = aug_targets_matrix(ctx, p, s, m, w, h);
+    st = aug_targets_matrix(ctx, p, s, targets_m, w, h);
     if (st == TS_OK && p) aug_targets_filter(p, s);
+    return st;
+}
+
+/* Decode the lazy input. With a pending matrix `m` to a w x h output, only
+ * the source rectangle it reads is decoded, at the coarsest DCT scale that
+ * still has at least the output's resolution; `pre` receives the map from
+ * decoded to full-image coordinates. */
+static ts_status materialize(exec *x, const double *m, int w, int h, double pre[9]) {
+    ts_decode_opts o = ts_decode_opts_default();
+    aug_mat_identity(pre);
+    int W = x->hdr.width, H = x->hdr.height;
+    if (m && x->hdr.codec == TS_CODEC_JPEG && x->hdr.orientation <= 1) {
+        double inv[9], x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+        if (aug_mat_invert(m, inv)) {
+            for (int k = 0; k < 4; k++) {
+                double px, py;
+                aug_mat_apply(inv, (k & 1) ? w : 0, (k >> 1) ? h : 0, &px, &py);
+                x0 = fmin(x0, px), y0 = fmin(y0, py), x1 = fmax(x1, px), y1 = fmax(y1, py);
+            }
+            int rx0 = (int)fmax(0, floor(x0) - 2), ry0 = (int)fmax(0, floor(y0) - 2);
+            int rx1 = (int)fmin(W, ceil(x1) + 2), ry1 = (int)fmin(H, ceil(y1) + 2);
+            double zoom = fmin(fabs(m[0]) + fabs(m[1]), fabs(m[3]) + fabs(m[4])); /* output px per input px */
+            int denom = 1;
+            while (denom < 8 && zoom * denom * 2 <= 1 && m[6] == 0 && m[7] == 0) denom *= 2;
+            if (rx1 > rx0 && ry1 > ry0) {
+                o.scale_denom = denom;
+                o.crop_x = rx0 / denom, o.crop_y = ry0 / denom;
+                o.crop_w = (rx1 - rx0 + denom - 1) / denom, o.crop_h = (ry1 - ry0 + denom - 1) / denom;
+            }
+        }
+    }
+    ts_decode_info info;
+    ts_status st = ts_image_decode(x->ctx, x->lazy_name, x->lazy, x->lazy_len, &o, &x->s->image, &info);
+    if (st == TS_OK && x->s->image.type != TS_PIX_U8) {
+        ts_image_free(&x->s->image);
+        st = ts_error(x->ctx, TS_ERR_UNSUPPORTED, "augment: only 8-bit images are augmented");
+    }
+    if (st != TS_OK) return st;
+    if (o.crop_w) {
+        /* full = decoded * (W / scaled width) + crop offset, per axis */
+        double sx = (double)W / ((W + o.scale_denom - 1) / o.scale_denom), sy = (double)H / ((H + o.scale_denom - 1) / o.scale_denom);
+        pre[0] = sx, pre[2] = info.crop_x * sx, pre[4] = sy, pre[5] = info.crop_y * sy;
+    } else if (x->s->image.w != W || x->s->image.h != H) { /* EXIF orientation applied: sizes are as oriented */
+        int ow, oh;
+        ts_image_header_oriented_size(&x->hdr, &ow, &oh);
+        pre[0] = (double)ow / x->s->image.w, pre[4] = (double)oh / x->s->image.h;
+    }
+    x->lazy = NULL;
+    return TS_OK;
+}
+
+static ts_status ensure_pixels(exec *x) {
+    if (!x->lazy) return TS_OK;
+    double pre[9];
+    ts_status st = materialize(x, NULL, 0, 0, pre);
+    if (st != TS_OK || (pre[0] == 1 && pre[4] == 1)) return st;
+    /* pixels of another size than the header: bring them to it */
+    int ow, oh;
+    ts_image_header_oriented_size(&x->hdr, &ow, &oh);
+    double inv[9];
+    aug_mat_invert(pre, inv);
+    ts_image out;
+    st = aug_warp(x->ctx, &x->s->image, inv, ow, oh, 1, 2, NULL, &out);
+    if (st == TS_OK) ts_image_free(&x->s->image), x->s->image = out;
     return st;
 }
 
 static ts_status flush_matrix(exec *x) {
     if (!x->has_matrix) return TS_OK;
     x->has_matrix = 0;
-    return aug_sample_transform(x->ctx, x->p, x->s, x->m, x->w, x->h, x->interp, x->border, x->fill);
+    if (!x->lazy) return aug_sample_transform(x->ctx, x->p, x->s, x->m, x->w, x->h, x->interp, x->border, x->fill);
+    double pre[9], pixels[9];
+    int W, H;
+    ts_image_header_oriented_size(&x->hdr, &W, &H);
+    ts_status st = materialize(x, x->m, x->w, x->h, pre);
+    if (st != TS_OK) return st;
+    aug_mat_mul(x->m, pre, pixels);
+    return aug_sample_transform2(x->ctx, x->p, x->s, pixels, x->m, W, H, x->w, x->h, x->interp, x->border, x->fill);
 }
 
 static void reset_lut(exec *x) {
@@ -72,6 +154,7 @@ static void reset_lut(exec *x) {
 static void flush_lut(exec *x) {
     if (!x->has_lut) return;
     x->has_lut = 0;
+    if (ensure_pixels(x) != TS_OK) return;
     ts_image *img = &x->s->image;
     uint8_t table[4][256];
     for (int c = 0; c < 4; c++)
@@ -100,6 +183,7 @@ static void make_view(const exec *x, aug_view *v) {
     memset(v, 0, sizeof *v);
     v->w = x->has_matrix ? x->w : x->s->image.w;
     v->h = x->has_matrix ? x->h : x->s->image.h;
+    if (x->lazy && !x->has_matrix) ts_image_header_oriented_size(&x->hdr, &v->w, &v->h);
     v->sample = x->s;
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     for (size_t i = 0; i < x->s->n_objects; i++) {
@@ -159,12 +243,12 @@ static ts_status execute(exec *x, const aug_op_def *def, int index, const aug_dr
         return TS_OK;
     }
     if (def->cls == AUG_LUT) {
-        if ((s = flush_matrix(x)) != TS_OK) return s;
+        if ((s = flush_matrix(x)) != TS_OK || (s = ensure_pixels(x)) != TS_OK) return s;
         def->lut(d, x->s->image.c, x->lut);
         x->has_lut = 1;
         return TS_OK;
     }
-    if ((s = flush_matrix(x)) != TS_OK) return s;
+    if ((s = flush_matrix(x)) != TS_OK || (s = ensure_pixels(x)) != TS_OK) return s;
     flush_lut(x);
     s = def->apply(x->ctx, d, x->s);
     if (s == TS_OK) aug_targets_filter(x->p, x->s); /* occlusion and remaps change visibility */
@@ -233,6 +317,7 @@ static ts_status run_node(exec *x, const aug_op *op, int forced) {
 
 static ts_status finish(exec *x) {
     ts_status s = flush_matrix(x);
+    if (s == TS_OK) s = ensure_pixels(x);
     flush_lut(x);
     return s;
 }
@@ -261,6 +346,24 @@ ts_status ts_aug_apply(ts_ctx *ctx, const ts_aug_pipeline *p, uint64_t seed, uin
     if (s != TS_OK) return s;
     exec x;
     begin(&x, ctx, p, sample);
+    x.seed = seed, x.epoch = epoch, x.index = index, x.log = log;
+    if (log && ts_buf_printf(log, "{\"seed\": %llu, \"epoch\": %llu, \"index\": %llu, \"ops\": [",
+                             (unsigned long long)seed, (unsigned long long)epoch, (unsigned long long)index) != TS_OK)
+        return ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+    s = run_node(&x, &p->root, 1);
+    if (s == TS_OK) s = finish(&x);
+    if (s == TS_OK && log && ts_buf_puts(log, "]}\n") != TS_OK) s = ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+    return s;
+}
+
+ts_status ts_aug_apply_encoded(ts_ctx *ctx, const ts_aug_pipeline *p, uint64_t seed, uint64_t epoch, uint64_t index,
+                               const char *name, const void *bytes, size_t len, ts_aug_sample *sample, ts_buf *log) {
+    exec x;
+    begin(&x, ctx, p, sample);
+    ts_status s = ts_image_probe(ctx, bytes, len, &x.hdr);
+    if (s != TS_OK) return s;
+    if (sample->image.data) ts_image_free(&sample->image);
+    x.lazy = bytes, x.lazy_len = len, x.lazy_name = name;
     x.seed = seed, x.epoch = epoch, x.index = index, x.log = log;
     if (log && ts_buf_printf(log, "{\"seed\": %llu, \"epoch\": %llu, \"index\": %llu, \"ops\": [",
                              (unsigned long long)seed, (unsigned long long)epoch, (unsigned long long)index) != TS_OK)
