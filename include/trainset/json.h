@@ -60,6 +60,9 @@ ts_status ts_json_skip(ts_json_reader *r);
  * than JSON's; for values the caller discards in bulk (geometry when only
  * counts are wanted). Added for the COCO reader. */
 ts_status ts_json_skip_fast(ts_json_reader *r);
+/* ts_json_skip_fast that also appends the skipped value's text to `raw`
+ * (as written; strings re-escaped), for a caller that may need it later. */
+ts_status ts_json_skip_fast_raw(ts_json_reader *r, ts_buf *raw);
 /* Like skip, but append the value as compact JSON text to `out`. */
 ts_status ts_json_capture(ts_json_reader *r, ts_json_token first, ts_buf *out);
 

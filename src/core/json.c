@@ -348,8 +348,46 @@ static size_t utf8_valid_at(const unsigned char *s, size_t n) {
     return len;
 }
 
-/* A string starting at the opening quote; unescaped into r->text. */
+/* Length of the run at b (n bytes) of plain ASCII string bytes: not a
+ * quote, backslash, control or byte >= 0x80 (those take the full path). */
+static inline size_t ascii_run(const unsigned char *b, size_t n) {
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x20);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(b + i));
+        /* signed: bytes >= 0x80 are negative, so below 0x20 too */
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                    _mm_cmplt_epi8(v, ctl));
+        unsigned m = (unsigned)_mm_movemask_epi8(stop);
+        if (m) return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < n && !string_stop[b[i]] && b[i] < 0x80) i++;
+    return i;
+}
+
+static ts_status read_string_slow(ts_json_reader *r);
+
+/* A string starting at the opening quote; unescaped into r->text. The
+ * usual one (ASCII, no escapes, inside the window) is one copy. */
 static ts_status read_string(ts_json_reader *r) {
+    const unsigned char *b = r->buf + r->pos + 1;
+    size_t avail = r->len - r->pos - 1; /* the quote is in the window */
+    size_t n = ascii_run(b, avail);
+    if (n < avail && b[n] == '"') {
+        if (n + 1 > r->text_cap && ts_grow(r->ctx, (void **)&r->text, &r->text_cap, n + 1, 1) != TS_OK)
+            return TS_ERR_NOMEM;
+        memcpy(r->text, b, n);
+        r->text[n] = 0;
+        r->text_len = n;
+        r->pos += n + 2;
+        return TS_OK;
+    }
+    return read_string_slow(r);
+}
+
+static ts_status read_string_slow(ts_json_reader *r) {
     uint64_t start_line = r->line, start_col = abs_pos(r) - r->line_start + 1;
     int high = 0;
     r->pos++; /* the quote */
@@ -436,7 +474,55 @@ static const double exact_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
  * grammar and convert. Mantissas of up to 19 digits with |exponent| <= 22
  * that fit 2^53 are exact in one IEEE operation (Clinger's fast path);
  * everything else goes to strtod, which rounds correctly. */
+static ts_status read_number_slow(ts_json_reader *r);
+
+/* The usual number, "-?(0|[1-9][0-9]*)(.[0-9]+)?" of at most 19 digits
+ * ending inside the window, in one pass; 0 leaves it to the full path. */
+static inline int read_number_fast(ts_json_reader *r) {
+    const unsigned char *b = r->buf + r->pos, *e = r->buf + r->len, *q = b;
+    int neg = 0;
+    if (q < e && *q == '-') neg = 1, q++;
+    if (q >= e) return 0;
+    uint64_t mant = 0;
+    int digits = 0, frac = 0;
+    if (*q == '0') {
+        q++;
+    } else {
+        while (q < e && (unsigned)(*q - '0') < 10 && digits < 19) mant = mant * 10 + (unsigned)(*q++ - '0'), digits++;
+        if (!digits) return 0;
+    }
+    int is_int = 1;
+    if (q < e && *q == '.') {
+        is_int = 0;
+        q++;
+        const unsigned char *f = q;
+        while (q < e && (unsigned)(*q - '0') < 10 && digits < 19) mant = mant * 10 + (unsigned)(*q++ - '0'), digits++;
+        frac = (int)(q - f);
+        if (!frac) return 0;
+    }
+    /* must end here: no exponent, no 20th digit, not at the window's end */
+    if (q >= e || number_char[*q] || mant > ((uint64_t)1 << 53) || frac > 22) return 0;
+    size_t n = (size_t)(q - b);
+    memcpy(r->num, b, n);
+    r->num[n] = 0;
+    r->num_len = n;
+    r->pos += n;
+    r->num_is_int = is_int;
+    if (is_int) r->num_int = neg ? -(int64_t)mant : (int64_t)mant;
+    if (!r->skipping) {
+        double v = (double)mant;
+        if (frac) v /= exact_pow10[frac];
+        r->num_value = neg ? -v : v;
+    }
+    return 1;
+}
+
 static ts_status read_number(ts_json_reader *r) {
+    if (read_number_fast(r)) return TS_OK;
+    return read_number_slow(r);
+}
+
+static ts_status read_number_slow(ts_json_reader *r) {
     size_t n = 0;
     const unsigned char *b = r->buf + r->pos;
     size_t avail = r->len - r->pos;
@@ -721,7 +807,16 @@ static void fill_skip_class(void) {
     skip_class['"'] = SK_QUOTE;
 }
 
-ts_status ts_json_skip_fast(ts_json_reader *r) {
+static ts_status put_string(ts_buf *out, const char *s, size_t n);
+
+/* The bytes [from, to) of the window, kept when the caller wants them. */
+static ts_status keep_raw(ts_json_reader *r, ts_buf *raw, size_t from, size_t to) {
+    if (!raw || to <= from) return TS_OK;
+    if (ts_buf_append(raw, r->buf + from, to - from) != TS_OK) return ts_error(r->ctx, TS_ERR_NOMEM, "out of memory");
+    return TS_OK;
+}
+
+static ts_status skip_fast(ts_json_reader *r, ts_buf *raw) {
     if (r->last == TS_JSON_KEY) {
         ts_json_token tok;
         ts_status s = ts_json_next(r, &tok);
@@ -729,10 +824,12 @@ ts_status ts_json_skip_fast(ts_json_reader *r) {
     } else if (r->last != TS_JSON_OBJECT_BEGIN && r->last != TS_JSON_ARRAY_BEGIN) {
         return TS_OK;
     }
+    if (raw && ts_buf_putc(raw, r->stack[r->depth - 1]) != TS_OK) return ts_error(r->ctx, TS_ERR_NOMEM, "out of memory");
     int target = r->depth - 1;
+    ts_status s;
     for (;;) {
         const unsigned char *b = r->buf;
-        size_t p = r->pos, end = r->len;
+        size_t p = r->pos, end = r->len, from = p;
         while (p < end) {
             p += number_run(b + p, end - p);
             if (p == end) break;
@@ -762,26 +859,35 @@ ts_status ts_json_skip_fast(ts_json_reader *r) {
                     r->pos = p;
                     r->last = c == '}' ? TS_JSON_OBJECT_END : TS_JSON_ARRAY_END;
                     after_value(r);
-                    return TS_OK;
+                    return keep_raw(r, raw, from, p);
                 }
                 continue;
             case SK_QUOTE: {
+                /* the string may straddle a refill: kept re-escaped */
+                if ((s = keep_raw(r, raw, from, p)) != TS_OK) return s;
                 r->pos = p;
-                ts_status s = read_string(r);
-                if (s != TS_OK) return s;
+                if ((s = read_string(r)) != TS_OK) return s;
+                if (raw && put_string(raw, r->text, r->text_len) != TS_OK)
+                    return ts_error(r->ctx, TS_ERR_NOMEM, "out of memory");
                 b = r->buf, p = r->pos, end = r->len; /* the window may have moved */
+                from = p;
                 continue;
             }
             default: r->pos = p; return unexpected(r, "JSON text", c);
             }
         }
         r->pos = p;
+        if ((s = keep_raw(r, raw, from, p)) != TS_OK) return s;
         if (refill(r) < 0) {
             if (r->io_error) return io_failure(r);
             return error_here(r, TS_ERR_PARSE, "unexpected end of input inside %s", r->stack[r->depth - 1] == '{' ? "an object" : "a list");
         }
     }
 }
+
+ts_status ts_json_skip_fast(ts_json_reader *r) { return skip_fast(r, NULL); }
+
+ts_status ts_json_skip_fast_raw(ts_json_reader *r, ts_buf *raw) { return skip_fast(r, raw); }
 
 /* A JSON string literal of n bytes (embedded NULs escaped). */
 static ts_status put_string(ts_buf *out, const char *s, size_t n) {

@@ -12,6 +12,8 @@
  * misses cost one comparison. */
 #define KEY_IS(name) (klen == sizeof(name) - 1 && memcmp(k, name, sizeof(name) - 1) == 0)
 
+enum { RAW_NONE, RAW_POLYGONS, RAW_RLE_LIST, RAW_RLE_STRING };
+
 typedef struct {
     size_t key, value; /* offsets into the record's string buffer */
     ts_attr_type type;
@@ -48,6 +50,11 @@ typedef struct {
     size_t n_rle, cap_rle;
     double *kps;
     size_t n_kps, cap_kps;
+    /* Skipping geometry: its text, kept until the record shows whether it
+     * has a "bbox" (COCO writes it after "segmentation"); a record without
+     * one gets its box from this text, as the full read derives it. */
+    int box_seen, raw_kind;
+    ts_buf geom_raw;
     /* references to check once the whole file is read */
     pending_ref *pend;
     size_t n_pend, cap_pend;
@@ -117,6 +124,9 @@ static void begin_record(parser *p) {
     p->strs.len = 0;
     p->n_raw = 0;
     p->n_coords = p->n_rings = p->n_rle = p->n_kps = 0;
+    p->box_seen = 0;
+    p->raw_kind = RAW_NONE;
+    p->geom_raw.len = 0;
 }
 
 /* ---- values --------------------------------------------------------------------- */
@@ -369,7 +379,15 @@ static ts_status read_rle(parser *p, seg_info *g) {
             have_counts = 1;
             if (tok == TS_JSON_STRING) {
                 g->rle_compressed = 1;
-                if (p->skip_geom) continue;
+                if (p->skip_geom) {
+                    if (p->box_seen) continue;
+                    size_t n;
+                    const char *t = ts_json_text(p->r, &n);
+                    p->geom_raw.len = 0;
+                    if (ts_buf_append(&p->geom_raw, t, n) != TS_OK) return ts_error(p->ctx, TS_ERR_NOMEM, "out of memory");
+                    p->raw_kind = RAW_RLE_STRING;
+                    continue;
+                }
                 size_t n;
                 const char *t = ts_json_text(p->r, &n);
                 uint32_t *c = NULL, m = 0;
@@ -386,7 +404,13 @@ static ts_status read_rle(parser *p, seg_info *g) {
                 free(c);
             } else if (tok == TS_JSON_ARRAY_BEGIN) {
                 if (p->skip_geom) {
-                    if ((s = ts_json_skip_fast(p->r)) != TS_OK) return s;
+                    if (p->box_seen) {
+                        if ((s = ts_json_skip_fast(p->r)) != TS_OK) return s;
+                        continue;
+                    }
+                    p->geom_raw.len = 0;
+                    if ((s = ts_json_skip_fast_raw(p->r, &p->geom_raw)) != TS_OK) return s;
+                    p->raw_kind = RAW_RLE_LIST;
                     continue;
                 }
                 for (;;) {
@@ -437,14 +461,21 @@ static ts_status read_segmentation(parser *p, seg_info *g) {
     if (tok == TS_JSON_ARRAY_END) return TS_OK;
     if (tok == TS_JSON_NUMBER) { /* one polygon written flat */
         g->has_poly = 1;
-        if (p->skip_geom) return drain(p->r, 1);
-        return read_ring(p, 1, 1, "polygon");
+        return read_ring(p, 1, 1, "polygon"); /* rare: read even when skipping */
     }
     for (;;) {
         if (tok != TS_JSON_ARRAY_BEGIN) return type_error(p, "a polygon (list of numbers)", tok, 1);
         g->has_poly = 1;
-        if (p->skip_geom) {
+        if (p->skip_geom && p->box_seen) {
             if ((s = ts_json_skip_fast(p->r)) != TS_OK) return s;
+        } else if (p->skip_geom) {
+            if (p->raw_kind != RAW_POLYGONS) {
+                p->geom_raw.len = 0;
+                p->raw_kind = RAW_POLYGONS;
+            }
+            if (ts_buf_putc(&p->geom_raw, p->geom_raw.len ? ',' : '[') != TS_OK)
+                return ts_error(p->ctx, TS_ERR_NOMEM, "out of memory");
+            if ((s = ts_json_skip_fast_raw(p->r, &p->geom_raw)) != TS_OK) return s;
         } else if ((s = read_ring(p, 0, 2, "polygon")) != TS_OK || p->rec_bad) {
             return s;
         }
@@ -522,6 +553,68 @@ static void extent(const double *c, size_t n, double bbox[4]) {
     bbox[0] = x0, bbox[1] = y0, bbox[2] = x1 - x0, bbox[3] = y1 - y0;
 }
 
+/* RLE counts (in the scratch) must cover the mask exactly. */
+static ts_status rle_sum_check(parser *p, const seg_info *g) {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < p->n_rle; i++) sum += p->rle[i];
+    if (p->raw_kind == RAW_POLYGONS || sum == (uint64_t)g->mask_h * g->mask_w) return TS_OK;
+    p->n_rle = 0;
+    return bad_record(p, TS_ERR_INVALID, "RLE counts sum to %llu, not height*width = %u*%u", (unsigned long long)sum,
+                      g->mask_h, g->mask_w);
+}
+
+/* Geometry kept as text while skipping, read now into the scratch arrays
+ * (numbers checked as the full read checks them). */
+static ts_status parse_raw_geometry(parser *p, const seg_info *g) {
+    ts_status s;
+    if (p->raw_kind == RAW_RLE_STRING) {
+        uint32_t *c = NULL, m = 0;
+        if (ts_rle_from_string(p->ctx, p->geom_raw.data, p->geom_raw.len, &c, &m) != TS_OK) {
+            ts_ctx_clear_error(p->ctx);
+            return bad_record(p, TS_ERR_INVALID, "malformed compressed RLE \"counts\"");
+        }
+        s = ts_grow(p->ctx, (void **)&p->rle, &p->cap_rle, (size_t)m + 1, sizeof *p->rle);
+        if (s == TS_OK && m) memcpy(p->rle, c, m * sizeof *c);
+        p->n_rle = s == TS_OK ? m : 0;
+        free(c);
+        return s == TS_OK ? rle_sum_check(p, g) : s;
+    }
+    if (p->raw_kind == RAW_POLYGONS && ts_buf_putc(&p->geom_raw, ']') != TS_OK)
+        return ts_error(p->ctx, TS_ERR_NOMEM, "out of memory");
+    char where[600];
+    snprintf(where, sizeof where, "%s:%llu:%llu", p->path, (unsigned long long)p->rec_line,
+             (unsigned long long)p->rec_col);
+    ts_jvalue *v = NULL;
+    if (ts_json_parse(p->ctx, where, p->geom_raw.data, p->geom_raw.len, &v) != TS_OK)
+        return bad_value(p, TS_ERR_INVALID, 0);
+    s = TS_OK;
+    const char *bad = NULL;
+    size_t rings = v->type == TS_JARRAY ? v->u.arr.count : 0;
+    for (size_t i = 0; i < rings && !bad && s == TS_OK; i++) {
+        const ts_jvalue *ring = p->raw_kind == RAW_POLYGONS ? &v->u.arr.items[i] : v;
+        size_t n = ring->type == TS_JARRAY ? ring->u.arr.count : 0;
+        for (size_t k = 0; k < n && !bad && s == TS_OK; k++) {
+            const ts_jvalue *x = &ring->u.arr.items[k];
+            double d = x->type == TS_JNUMBER ? x->u.num.value : NAN;
+            if (p->raw_kind == RAW_POLYGONS) {
+                if (!isfinite(d) || fabs(d) > MAX_COORD) bad = "a polygon coordinate is not a number in range";
+                else s = push_coord(p, d);
+            } else {
+                if (!x->is_int || x->u.num.integer < 0 || x->u.num.integer > (int64_t)UINT32_MAX)
+                    bad = "RLE counts must be non-negative integers";
+                else if ((s = ts_grow(p->ctx, (void **)&p->rle, &p->cap_rle, p->n_rle + 1, sizeof *p->rle)) == TS_OK)
+                    p->rle[p->n_rle++] = (uint32_t)x->u.num.integer;
+            }
+        }
+        if (p->raw_kind != RAW_POLYGONS) break;
+        if (!bad && n % 2) bad = "a polygon has an odd number of coordinates";
+    }
+    ts_json_free(v);
+    if (s != TS_OK) return s;
+    if (bad) return bad_record(p, TS_ERR_INVALID, "%s", bad);
+    return rle_sum_check(p, g);
+}
+
 /* ---- records --------------------------------------------------------------------------- */
 
 
@@ -581,6 +674,7 @@ static ts_status parse_annotation(parser *p) {
             s = read_int(p, "an integer \"category_id\"", &a.category_id, &have_cat);
         } else if (KEY_IS("bbox")) {
             s = read_bbox(p, a.bbox, &have_box);
+            p->box_seen = have_box;
         } else if (KEY_IS("area")) {
             s = read_number(p, "area", 1, &a.area, &have_area);
         } else if (KEY_IS("iscrowd")) {
@@ -662,6 +756,12 @@ static ts_status parse_annotation(parser *p) {
     a.mask_h = g.mask_h;
     a.mask_w = g.mask_w;
     /* a box and an area for geometry that came without them, as pycocotools derives them */
+    if (!have_box && a.kind != TS_ANN_LABEL && p->skip_geom) {
+        if (p->raw_kind != RAW_NONE && (s = parse_raw_geometry(p, &g)) != TS_OK) return s;
+        if (record_skipped(p, &p->skipped_anns, "annotation")) return TS_OK;
+        if (p->n_rle) ts_rle_bbox(p->rle, (uint32_t)p->n_rle, a.mask_h, a.mask_w, a.bbox), have_box = 1;
+        else if (p->n_coords) extent(p->coords, p->n_coords, a.bbox), have_box = 1;
+    }
     if (!have_box && a.kind != TS_ANN_LABEL && !p->skip_geom) {
         if (a.rle_len) ts_rle_bbox(a.rle, a.rle_len, a.mask_h, a.mask_w, a.bbox), have_box = 1;
         else if (p->n_coords) extent(p->coords, p->n_coords, a.bbox), have_box = 1;
@@ -1083,6 +1183,7 @@ done:
     free(p.rings);
     free(p.rle);
     free(p.kps);
+    ts_buf_free(&p.geom_raw);
     free(p.pend);
     free(p.image_root);
     if (s != TS_OK) {
