@@ -242,6 +242,11 @@ void ts_atomic_abort(ts_atomic_file *file);
 /* Write `len` bytes to `path` atomically, creating parent directories. */
 ts_status ts_file_write_atomic(ts_ctx *ctx, const char *path, const void *data, size_t len);
 
+/* Write a file inside a ts_atomic_dir's staging tree (parents created):
+ * no temporary and no fsync per file, since the whole tree is synced once
+ * when the directory is committed. Not for files outside such a tree. */
+ts_status ts_file_write_staged(ts_ctx *ctx, const char *path, const void *data, size_t len);
+
 /* An output directory built under a temporary name and swapped in whole on
  * commit (an existing directory of that name is replaced only then). */
 typedef struct ts_atomic_dir ts_atomic_dir;
@@ -249,6 +254,7 @@ typedef struct ts_atomic_dir ts_atomic_dir;
 ts_status ts_atomic_dir_open(ts_ctx *ctx, const char *path, ts_atomic_dir **out);
 /* Where to write the contents before commit. */
 const char *ts_atomic_dir_path(const ts_atomic_dir *dir);
+/* Sync the staged tree to disk (syncfs), then swap it in. */
 ts_status ts_atomic_dir_commit(ts_ctx *ctx, ts_atomic_dir *dir);
 void ts_atomic_dir_abort(ts_atomic_dir *dir); /* accepts NULL */
 

@@ -69,7 +69,7 @@ static ts_status make_variant(job *j, variant *v) {
     }
     char *full = s == TS_OK ? ts_path_join(j->o->image_dir, v->path) : NULL;
     if (s == TS_OK && !full) s = ts_error(ctx, TS_ERR_NOMEM, "out of memory");
-    if (s == TS_OK) s = ts_file_write_atomic(ctx, full, bytes, len);
+    if (s == TS_OK) s = ts_file_write_staged(ctx, full, bytes, len);
     free(full);
     free(bytes);
     v->log = log.data;

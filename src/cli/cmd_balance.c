@@ -138,7 +138,11 @@ static ts_status make_variant(void *user, ts_ctx *ctx, const ts_dataset *src, si
     if (s == TS_OK) {
         char *full = ts_path_join(m->image_dir, path.data);
         ts_encode_opts eo = {jpeg ? TS_CODEC_JPEG : TS_CODEC_PNG, 95, 0};
-        s = full ? ts_image_save(ctx, full, &sample.image, &eo) : ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        s = full ? ts_image_encode(ctx, &sample.image, &eo, &bytes, &len) : ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+        if (s == TS_OK) s = ts_file_write_staged(ctx, full, bytes, len);
+        free(bytes);
         free(full);
     }
     if (s == TS_OK && !m->has_origin) {

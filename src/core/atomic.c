@@ -116,6 +116,32 @@ ts_status ts_file_write_atomic(ts_ctx *ctx, const char *path, const void *data, 
     return ts_atomic_commit(ctx, f);
 }
 
+ts_status ts_file_write_staged(ts_ctx *ctx, const char *path, const void *data, size_t len) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == ENOENT) { /* parent missing: create it and retry */
+        char *dir = ts_path_dirname(path);
+        ts_status s = dir ? ts_mkdirs(ctx, dir) : ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+        free(dir);
+        if (s != TS_OK) return s;
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    }
+    if (fd < 0) return ts_error(ctx, TS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    const uint8_t *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ts_status s = ts_error(ctx, TS_ERR_IO, "%s: write failed: %s", path, strerror(n < 0 ? errno : EIO));
+            close(fd);
+            return s;
+        }
+        p += n, left -= (size_t)n;
+    }
+    if (close(fd) != 0) return ts_error(ctx, TS_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    return TS_OK;
+}
+
 ts_status ts_atomic_dir_open(ts_ctx *ctx, const char *path, ts_atomic_dir **out) {
     ts_atomic_dir *d = calloc(1, sizeof *d);
     if (!d) return ts_error(ctx, TS_ERR_NOMEM, "out of memory");
@@ -149,6 +175,12 @@ void ts_atomic_dir_abort(ts_atomic_dir *dir) {
 
 ts_status ts_atomic_dir_commit(ts_ctx *ctx, ts_atomic_dir *dir) {
     char *old = NULL;
+    /* files staged without their own fsync reach the disk before the swap */
+    int tfd = open(dir->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tfd >= 0) {
+        syncfs(tfd);
+        close(tfd);
+    }
     struct stat st;
     if (lstat(dir->path, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {

@@ -529,7 +529,7 @@ static ts_status copy_images(ts_ctx *ctx, const ts_dataset *ds, const layout *l,
         size_t len = 0;
         if ((s = ts_dataset_image_bytes(ctx, ds, i, &data, &len)) != TS_OK) break;
         char *dst = ts_path_join(images, l->names[i]);
-        s = dst ? ts_file_write_atomic(ctx, dst, data, len) : ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+        s = dst ? ts_file_write_staged(ctx, dst, data, len) : ts_error(ctx, TS_ERR_NOMEM, "out of memory");
         free(dst);
         free(data);
         if (s == TS_OK) s = ts_progress(ctx, "copying images", i + 1, n);

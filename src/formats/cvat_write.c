@@ -326,14 +326,8 @@ static ts_status copy_image(cvat_writer *w, const char *base, size_t index, cons
     size_t len = 0;
     ts_status s = ts_dataset_image_bytes(w->ctx, w->ds, index, &data, &len);
     char *path = s == TS_OK ? ts_path_join(base, rel) : NULL;
-    char *dir = path ? ts_path_dirname(path) : NULL;
-    if (s == TS_OK && (!path || !dir)) s = ts_error(w->ctx, TS_ERR_NOMEM, "out of memory");
-    if (s == TS_OK) s = ts_mkdirs(w->ctx, dir);
-    FILE *f = s == TS_OK ? fopen(path, "wb") : NULL;
-    if (s == TS_OK && !f) s = ts_error(w->ctx, TS_ERR_IO, "%s: cannot create", path);
-    if (f && len && fwrite(data, 1, len, f) != len) s = ts_error(w->ctx, TS_ERR_IO, "%s: write failed", path);
-    if (f && fclose(f) != 0 && s == TS_OK) s = ts_error(w->ctx, TS_ERR_IO, "%s: write failed", path);
-    free(data), free(path), free(dir);
+    if (s == TS_OK) s = path ? ts_file_write_staged(w->ctx, path, data, len) : ts_error(w->ctx, TS_ERR_NOMEM, "out of memory");
+    free(data), free(path);
     return s;
 }
 

@@ -64,6 +64,19 @@ static ts_status add_image(ifreader *r, const char *rel, const char *split, int6
 
 /* ---- folder tree ------------------------------------------------------------------------ */
 
+/* A class name from its folder path: "%2F" in a folder name is a '/' that
+ * belongs to the name (written by the writer for flat names such as
+ * "T-shirt/top"), "%25" a '%'; real subfolders stay hierarchy levels. */
+static ts_status unescape_class(ts_buf *out, const char *path) {
+    ts_status s = TS_OK;
+    for (const char *p = path; *p && s == TS_OK; p++) {
+        if (p[0] == '%' && p[1] == '2' && (p[2] == 'F' || p[2] == 'f')) s = ts_buf_putc(out, '/'), p += 2;
+        else if (p[0] == '%' && p[1] == '2' && p[2] == '5') s = ts_buf_putc(out, '%'), p += 2;
+        else s = ts_buf_putc(out, *p);
+    }
+    return s;
+}
+
 /* Walk `rel` (under the root): images here belong to class `cls` (a path
  * relative to the split folder, "" = unlabelled); subfolders are classes. */
 static ts_status walk(ifreader *r, const char *rel, const char *split, const char *cls, int depth) {
@@ -72,8 +85,11 @@ static ts_status walk(ifreader *r, const char *rel, const char *split, const cha
     size_t n = 0;
     ts_status s = dir ? ts_dir_list(r->ctx, dir, &names, &n) : ts_error(r->ctx, TS_ERR_NOMEM, "out of memory");
     uint32_t cid = 0;
-    if (s == TS_OK && *cls && ts_strpool_intern(r->classes, cls, strlen(cls), &cid) != TS_OK)
+    ts_buf name = {0};
+    if (s == TS_OK && *cls && (unescape_class(&name, cls) != TS_OK ||
+                               ts_strpool_intern(r->classes, name.data, name.len, &cid) != TS_OK))
         s = ts_error(r->ctx, TS_ERR_NOMEM, "out of memory");
+    ts_buf_free(&name);
     for (size_t i = 0; i < n && s == TS_OK; i++) {
         if (names[i][0] == '.') continue;
         char *sub = *rel ? ts_path_join(rel, names[i]) : ts_strdup(r->ctx, names[i]);
@@ -383,19 +399,25 @@ typedef struct {
 
 /* A category name as a relative folder path: "a/b" nests; empty, "." and
  * ".." components become "_" so no name can leave the output. */
-static ts_status put_class_dir(ts_buf *b, const char *name) {
+/* The folder path of a class: a hierarchical class ("a/b" whose parent is
+ * "a") nests, a flat name keeps its '/' as "%2F" (and '%' as "%25"), so it
+ * reads back as one class of the same name. "." and ".." are never made. */
+static ts_status put_class_dir(ts_buf *b, const char *name, int nested) {
     ts_status s = TS_OK;
     int any = 0;
     for (const char *p = name; s == TS_OK;) {
         const char *e = p;
-        while (*e && *e != '/') e++;
+        while (*e && (*e != '/' || !nested)) e++;
         size_t n = (size_t)(e - p);
         if (n) {
             if (any) s = ts_buf_putc(b, '/');
             if (s == TS_OK && ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))) s = ts_buf_putc(b, '_');
             else
-                for (size_t i = 0; i < n && s == TS_OK; i++)
-                    s = ts_buf_putc(b, (p[i] == '\\' || (unsigned char)p[i] < 32) ? '_' : p[i]);
+                for (size_t i = 0; i < n && s == TS_OK; i++) {
+                    if (p[i] == '/') s = ts_buf_puts(b, "%2F");
+                    else if (p[i] == '%') s = ts_buf_puts(b, "%25");
+                    else s = ts_buf_putc(b, (p[i] == '\\' || (unsigned char)p[i] < 32) ? '_' : p[i]);
+                }
             any = 1;
         }
         if (!*e) break;
@@ -433,6 +455,7 @@ static ts_status write_one(ifwriter *w, size_t index, int any_split) {
     size_t n;
     ts_status s = ts_dataset_image_annotations(w->ctx, w->ds, index, &anns, &n);
     const char *cls = NULL;
+    int nested = 0;
     for (size_t i = 0; i < n && s == TS_OK; i++) {
         ts_annotation a;
         size_t ci;
@@ -443,7 +466,7 @@ static ts_status write_one(ifwriter *w, size_t index, int any_split) {
             ts_category c;
             ts_dataset_category(w->ds, ci, &c);
             if (cls) w->multi++;
-            else cls = c.name;
+            else cls = c.name, nested = c.parent_id != TS_NO_ID;
         }
     }
     if (s != TS_OK) return s;
@@ -464,7 +487,7 @@ static ts_status write_one(ifwriter *w, size_t index, int any_split) {
     s = ts_buf_puts(p, w->out);
     if (s == TS_OK && *split) s = ts_buf_printf(p, "/%s", split);
     if (s == TS_OK && cls) s = ts_buf_putc(p, '/');
-    if (s == TS_OK && cls) s = put_class_dir(p, cls);
+    if (s == TS_OK && cls) s = put_class_dir(p, cls, nested);
     size_t dir_len = p->len;
     if (s == TS_OK) s = ts_buf_printf(p, "/%.*s%s", (int)stem, base, ext);
     uint32_t id;

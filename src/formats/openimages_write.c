@@ -334,7 +334,7 @@ static ts_status copy_image(oiwriter *w, size_t index, const ts_image_entry *img
                                                                                                      : ts_path_ext(img->path);
     ts_buf p = {0};
     s = ts_buf_printf(&p, "%s/images/%s/%s%s", w->out, split_name(img), w->image_id[index], ext);
-    if (s == TS_OK) s = ts_file_write_atomic(w->ctx, p.data, data, len);
+    if (s == TS_OK) s = ts_file_write_staged(w->ctx, p.data, data, len);
     else s = ts_error(w->ctx, s, "out of memory");
     ts_buf_free(&p);
     free(data);

@@ -33,13 +33,8 @@ static const char *attr_of(const ts_attr *attrs, uint32_t n, const char *key) {
 
 static ts_status write_file(ts_ctx *ctx, const char *base, const char *rel, const void *data, size_t len) {
     char *path = ts_path_join(base, rel);
-    char *dir = path ? ts_path_dirname(path) : NULL;
-    ts_status s = path && dir ? ts_mkdirs(ctx, dir) : ts_error(ctx, TS_ERR_NOMEM, "out of memory");
-    FILE *f = s == TS_OK ? fopen(path, "wb") : NULL;
-    if (s == TS_OK && !f) s = ts_error(ctx, TS_ERR_IO, "%s: cannot create", path);
-    if (f && len && fwrite(data, 1, len, f) != len) s = ts_error(ctx, TS_ERR_IO, "%s: write failed", path);
-    if (f && fclose(f) != 0 && s == TS_OK) s = ts_error(ctx, TS_ERR_IO, "%s: write failed", path);
-    free(path), free(dir);
+    ts_status s = path ? ts_file_write_staged(ctx, path, data, len) : ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+    free(path);
     return s;
 }
 

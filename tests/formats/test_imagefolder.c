@@ -157,3 +157,47 @@ TEST(imagefolder_rejects_bad_lists) {
     free(syn);
     free(list);
 }
+
+TEST(imagefolder_flat_class_names_with_slashes_round_trip) {
+    /* "T-shirt/top" is one class (Fashion-MNIST), not "top" under "T-shirt" */
+    ts_ctx *ctx = ts_test_ctx();
+    const char *dir = ts_test_tmpdir();
+    ts_dataset *ds;
+    CHECK_OK(ctx, ts_dataset_create(ctx, &ds));
+    char *src = ts_path_join(dir, "src");
+    ts_dataset_set_root(ctx, ds, src);
+    ts_image img;
+    ts_image_alloc(ctx, 4, 3, 1, TS_PIX_U8, &img);
+    const char *names[] = {"T-shirt/top", "50%", "Bag"};
+    for (int i = 0; i < 3; i++) {
+        ts_category c = ts_category_empty();
+        c.id = i, c.name = names[i];
+        CHECK_OK(ctx, ts_dataset_add_category(ctx, ds, &c, NULL));
+        char rel[32];
+        snprintf(rel, sizeof rel, "img%d.png", i);
+        char *full = ts_path_join(src, rel);
+        CHECK_OK(ctx, ts_image_save(ctx, full, &img, NULL));
+        free(full);
+        ts_image_entry e = ts_image_entry_empty();
+        e.id = i + 1, e.path = rel, e.width = 4, e.height = 3, e.split = "train";
+        CHECK_OK(ctx, ts_dataset_add_image(ctx, ds, &e, NULL));
+        ts_annotation a = ts_annotation_empty();
+        a.id = i + 1, a.image_id = i + 1, a.category_id = i;
+        CHECK_OK(ctx, ts_dataset_add_annotation(ctx, ds, &a, NULL));
+    }
+    char *out = ts_path_join(dir, "out");
+    CHECK_OK(ctx, ts_dataset_write(ctx, ds, out, "imagefolder", NULL));
+    ts_dataset *back = NULL;
+    CHECK_OK(ctx, ts_dataset_read(ctx, out, "imagefolder", NULL, &back));
+    if (back) {
+        CHECK_EQ_INT(ts_dataset_category_count(back), 3);
+        size_t idx;
+        CHECK(ts_dataset_find_category_name(back, "T-shirt/top", &idx));
+        CHECK(ts_dataset_find_category_name(back, "50%", &idx));
+        CHECK(!ts_dataset_find_category_name(back, "T-shirt", &idx));
+    }
+    ts_dataset_destroy(back);
+    ts_dataset_destroy(ds);
+    ts_image_free(&img);
+    free(src), free(out);
+}
