@@ -6,6 +6,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define AUG_X86 1
+#endif
 
 #include "aug_internal.h"
 #include "trainset/json.h"
@@ -151,30 +155,96 @@ static void reset_lut(exec *x) {
         for (int v = 0; v < 256; v++) x->lut[c][v] = (float)v;
 }
 
+/* Per-channel u8 tables over pixels. A table shared by every channel (the
+ * usual case: brightness, contrast, gamma) is applied to the row as one
+ * run of bytes; distinct tables go pixel by pixel. With AVX-512 VBMI a
+ * 256-entry table is four registers and 64 lookups are two permutes and a
+ * blend on the top bit; the scalar loops give the same bytes. aug_vbmi
+ * (warp.c) says whether that path is there and not turned off by a test. */
+int aug_vbmi(void);
+
+#ifdef AUG_X86
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static __m512i lut64(__m512i v, const __m512i t[4]) {
+    __m512i lo = _mm512_permutex2var_epi8(t[0], v, t[1]), hi = _mm512_permutex2var_epi8(t[2], v, t[3]);
+    return _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), lo, hi);
+}
+
+/* `n` bytes whose channel is (position + phase) % c. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void lut_vbmi(uint8_t *p, size_t n, int c,
+                                                                             const uint8_t (*table)[256], int same) {
+    __m512i t[4][4];
+    int nt = same ? 1 : c;
+    for (int k = 0; k < nt; k++)
+        for (int q = 0; q < 4; q++) t[k][q] = _mm512_loadu_si512(table[k] + 64 * q);
+    /* channel masks for the c phases a 64-byte block can start at */
+    __mmask64 cm[4][4] = {{0}};
+    if (!same)
+        for (int ph = 0; ph < c; ph++)
+            for (int i = 0; i < 64; i++) cm[ph][(i + ph) % c] |= (__mmask64)1 << i;
+    int ph = 0;
+    for (size_t i = 0; i < n; i += 64) {
+        size_t left = n - i;
+        __mmask64 live = left >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << left) - 1;
+        __m512i v = _mm512_maskz_loadu_epi8(live, p + i), r = lut64(v, t[0]);
+        for (int k = 1; k < nt; k++) r = _mm512_mask_blend_epi8(cm[ph][k], r, lut64(v, t[k]));
+        _mm512_mask_storeu_epi8(p + i, live, r);
+        ph = (ph + 64) % c;
+    }
+}
+
+#endif
+
+static void lut_scalar(uint8_t *restrict p, size_t n, int c, const uint8_t (*table)[256], int same) {
+    if (same || c == 1) {
+        const uint8_t *t = table[0];
+        size_t i = 0;
+        for (; i + 4 <= n; i += 4) {
+            uint8_t a = t[p[i]], b = t[p[i + 1]], d = t[p[i + 2]], e = t[p[i + 3]];
+            p[i] = a, p[i + 1] = b, p[i + 2] = d, p[i + 3] = e;
+        }
+        for (; i < n; i++) p[i] = t[p[i]];
+    } else if (c == 3) {
+        const uint8_t *t0 = table[0], *t1 = table[1], *t2 = table[2];
+        for (size_t i = 0; i + 3 <= n; i += 3) {
+            uint8_t a = t0[p[i]], b = t1[p[i + 1]], d = t2[p[i + 2]];
+            p[i] = a, p[i + 1] = b, p[i + 2] = d;
+        }
+    } else {
+        for (size_t i = 0; i + (size_t)c <= n; i += (size_t)c)
+            for (int k = 0; k < c; k++) p[i + k] = table[k][p[i + k]];
+    }
+}
+
+/* Whole pixels: n is a multiple of c and the first byte is channel 0. */
+static void lut_run(uint8_t *p, size_t n, int c, const uint8_t (*table)[256], int same) {
+#ifdef AUG_X86
+    if (aug_vbmi()) {
+        lut_vbmi(p, n, c, table, same);
+        return;
+    }
+#endif
+    lut_scalar(p, n, c, table, same);
+}
+
 static void flush_lut(exec *x) {
     if (!x->has_lut) return;
     x->has_lut = 0;
     if (ensure_pixels(x) != TS_OK) return;
     ts_image *img = &x->s->image;
-    uint8_t table[4][256];
-    for (int c = 0; c < 4; c++)
-        for (int v = 0; v < 256; v++) {
-            float f = x->lut[c][v];
-            table[c][v] = (uint8_t)(f <= 0 ? 0 : f >= 255 ? 255 : (int)(f + 0.5f));
-        }
     int c = img->c;
-    for (int y = 0; y < img->h; y++) {
-        uint8_t *row = ts_image_row(img, y);
-        if (c == 3) {
-            for (int i = 0; i < img->w * 3; i += 3) {
-                row[i] = table[0][row[i]];
-                row[i + 1] = table[1][row[i + 1]];
-                row[i + 2] = table[2][row[i + 2]];
-            }
-        } else {
-            for (int i = 0; i < img->w * c; i++) row[i] = table[i % c][row[i]];
+    uint8_t table[4][256];
+    for (int k = 0; k < c; k++)
+        for (int v = 0; v < 256; v++) {
+            float f = x->lut[k][v];
+            table[k][v] = (uint8_t)(f <= 0 ? 0 : f >= 255 ? 255 : (int)(f + 0.5f));
         }
-    }
+    int same = 1;
+    for (int k = 1; k < c; k++) same &= memcmp(table[k], table[0], 256) == 0;
+    size_t row = (size_t)img->w * (size_t)c;
+    if (img->stride == row) /* one run over the whole image */
+        lut_run(img->data, row * (size_t)img->h, c, (const uint8_t(*)[256])table, same);
+    else
+        for (int y = 0; y < img->h; y++) lut_run(ts_image_row(img, y), row, c, (const uint8_t(*)[256])table, same);
     reset_lut(x);
 }
 

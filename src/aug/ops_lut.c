@@ -2,12 +2,26 @@
  * so consecutive ones compose into one lookup table per channel. Values are
  * in 0..255 throughout; results are rounded and clamped once, at the end. */
 #include <math.h>
+#include <string.h>
 
 #include "aug_internal.h"
 
 #define END_PARAMS {NULL, 0, 0, 0, 0, 0, NULL}
 
 static float clampf(float v) { return v < 0 ? 0 : v > 255 ? 255 : v; }
+
+/* How many colour channels need their own curve: 1 when the tables of
+ * channels 0..2 are equal so far (then the caller copies channel 0 over
+ * the others with share()); saves the pow/sqrt per entry. */
+static int distinct(int channels, float lut[4][256]) {
+    int n = channels < 3 ? channels : 3;
+    for (int c = 1; c < n; c++)
+        if (memcmp(lut[c], lut[0], sizeof lut[0]) != 0) return n;
+    return 1;
+}
+static void share(int channels, int n, float lut[4][256]) {
+    for (int c = n; c < channels && c < 3; c++) memcpy(lut[c], lut[0], sizeof lut[0]);
+}
 
 /* brightness: v + b * 255 */
 static const aug_param_spec brightness_params[] = {{"limit", PARAM_NUMBER, -0.2, 0.2, -1, 1, NULL}, END_PARAMS};
@@ -31,8 +45,10 @@ const aug_op_def aug_op_contrast = {"contrast", AUG_LUT, contrast_params, NULL, 
 static const aug_param_spec gamma_params[] = {{"gamma", PARAM_NUMBER, 0.8, 1.2, 0.01, 10, NULL}, END_PARAMS};
 static void gamma_lut(const aug_draw *d, int channels, float lut[4][256]) {
     double g = d->v[0];
-    for (int c = 0; c < channels && c < 3; c++)
+    int n = distinct(channels, lut);
+    for (int c = 0; c < n; c++)
         for (int i = 0; i < 256; i++) lut[c][i] = (float)(255 * pow(clampf(lut[c][i]) / 255.0, g));
+    share(channels, n, lut);
 }
 const aug_op_def aug_op_gamma = {"gamma", AUG_LUT, gamma_params, NULL, NULL, gamma_lut, NULL, NULL};
 
@@ -41,13 +57,15 @@ const aug_op_def aug_op_gamma = {"gamma", AUG_LUT, gamma_params, NULL, NULL, gam
 static const aug_param_spec curve_params[] = {{"strength", PARAM_NUMBER, -0.2, 0.2, -0.45, 0.45, NULL}, END_PARAMS};
 static void curve_lut(const aug_draw *d, int channels, float lut[4][256]) {
     double k = d->v[0]; /* control point (0.5 - k, 0.5 + k) */
-    for (int c = 0; c < channels && c < 3; c++)
+    int n = distinct(channels, lut);
+    for (int c = 0; c < n; c++)
         for (int i = 0; i < 256; i++) {
             double x = clampf(lut[c][i]) / 255.0, cx = 0.5 - k, cy = 0.5 + k;
             /* solve x = 2t(1-t)cx + t^2 for t in [0,1] */
             double a = 1 - 2 * cx, t = fabs(a) < 1e-9 ? x / (2 * cx) : (-cx + sqrt(cx * cx + a * x)) / a;
             lut[c][i] = (float)(255 * (2 * t * (1 - t) * cy + t * t));
         }
+    share(channels, n, lut);
 }
 const aug_op_def aug_op_curve = {"curve", AUG_LUT, curve_params, NULL, NULL, curve_lut, NULL, NULL};
 

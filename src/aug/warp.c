@@ -3,10 +3,33 @@
  * axis-aligned scaling, and a bilinear/nearest warp otherwise. Matrices map
  * input to output in pixel-edge coordinates. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define AUG_X86 1
+#endif
 
 #include "aug_internal.h"
+
+/* Vector paths chosen at run time give the same bytes as the portable
+ * loops; tests set aug_simd_off to run the portable ones and compare. */
+int aug_simd_off;
+int aug_vbmi(void);
+int aug_vbmi(void) {
+#ifdef AUG_X86
+    static _Atomic int known; /* 0 unknown, 1 no, 2 yes */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (!k) {
+        k = __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bw") ? 2 : 1;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k == 2 && !aug_simd_off;
+#else
+    return 0;
+#endif
+}
 
 ts_status aug_image_alloc_uninit(ts_ctx *ctx, int w, int h, int c, ts_image *out) {
     if (w <= 0 || h <= 0 || c <= 0 || c > 4)
@@ -62,8 +85,32 @@ static int border_index(int i, int n, int border) {
 
 static int near_int(double v) { return fabs(v - nearbyint(v)) < 1e-7; }
 
+#ifdef AUG_X86
+/* 64 / c pixels a step, reversed by one byte permute; returns the pixels done. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static int reversed_vbmi(uint8_t *dst, const uint8_t *src_last,
+                                                                                  int n, int c) {
+    int per = 64 / c, bytes = per * c;
+    uint8_t idx[64] = {0};
+    for (int j = 0; j < bytes; j++) idx[j] = (uint8_t)((per - 1 - j / c) * c + j % c);
+    __m512i perm = _mm512_loadu_si512(idx);
+    __mmask64 live = bytes == 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes) - 1;
+    int x = 0;
+    for (; x + per <= n; x += per, dst += bytes, src_last -= bytes) {
+        __m512i v = _mm512_maskz_loadu_epi8(live, src_last - (size_t)(per - 1) * c);
+        _mm512_mask_storeu_epi8(dst, live, _mm512_permutexvar_epi8(perm, v));
+    }
+    return x;
+}
+#endif
+
 /* Copy n pixels of c channels in reverse order (a mirrored row). */
 static void copy_reversed(uint8_t *dst, const uint8_t *src_last, int n, int c) {
+#ifdef AUG_X86
+    if (aug_vbmi()) {
+        int done = reversed_vbmi(dst, src_last, n, c);
+        dst += (size_t)done * c, src_last -= (size_t)done * c, n -= done;
+    }
+#endif
     if (c == 3) {
         /* four pixels a b c d (three little-endian words) become d c b a */
         int x = 0;

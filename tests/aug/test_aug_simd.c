@@ -1,0 +1,108 @@
+/* The vector paths of src/aug and src/image/resize.c give the same bytes as
+ * the portable loops (aug_simd_off = 1 runs those) on random images of odd
+ * sizes, 1 to 4 channels, tight and padded rows, and the values their
+ * definitions say. */
+#include <stdlib.h>
+
+#include "../test.h"
+#include "trainset/aug.h"
+
+extern int aug_simd_off; /* src/aug/warp.c */
+
+/* A random w x h x c image; `pad` extra bytes at the end of every row. */
+static void random_image(ts_image *img, int w, int h, int c, int pad, uint64_t seed) {
+    img->w = w, img->h = h, img->c = c, img->type = TS_PIX_U8;
+    img->stride = (size_t)w * c + (size_t)pad;
+    img->data = malloc(img->stride * (size_t)h);
+    ts_rng r = ts_rng_for(seed, 1, 2, 3);
+    uint8_t *p = img->data;
+    for (size_t i = 0; i < img->stride * (size_t)h; i++) p[i] = (uint8_t)ts_rng_below(&r, 256);
+}
+
+/* Run `json` on a copy of `src` with the vector paths on or off. */
+static void run(ts_ctx *ctx, const char *json, const ts_image *src, int off, uint64_t index, ts_image *out) {
+    ts_aug_pipeline *p;
+    ts_aug_sample s;
+    memset(&s, 0, sizeof s);
+    memset(out, 0, sizeof *out);
+    if (!CHECK(ts_aug_pipeline_load(ctx, json, &p) == TS_OK)) return;
+    s.image = *src;
+    s.image.data = malloc(src->stride * (size_t)src->h);
+    memcpy(s.image.data, src->data, src->stride * (size_t)src->h);
+    aug_simd_off = off;
+    CHECK_OK(ctx, ts_aug_apply(ctx, p, 7, 0, index, &s, NULL));
+    aug_simd_off = 0;
+    CHECK_OK(ctx, ts_image_copy(ctx, &s.image, out));
+    ts_aug_sample_clear(&s);
+    ts_aug_pipeline_destroy(p);
+}
+
+static int same_pixels(const ts_image *a, const ts_image *b) {
+    if (a->w != b->w || a->h != b->h || a->c != b->c) return 0;
+    for (int y = 0; y < a->h; y++)
+        if (memcmp(ts_image_row(a, y), ts_image_row(b, y), (size_t)a->w * a->c)) return 0;
+    return 1;
+}
+
+static const int sizes[][2] = {{1, 1}, {3, 2}, {67, 13}, {129, 5}, {200, 3}};
+
+/* Both paths agree on `json` for every size, channel count and padding;
+ * `check` (may be NULL) then tests the result against the source. */
+static void agree(const char *json, void (*check)(const ts_image *src, const ts_image *out)) {
+    ts_ctx *ctx = ts_test_ctx();
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+        for (int c = 1; c <= 4; c++)
+            for (int pad = 0; pad <= 5; pad += 5) {
+                ts_image src, fast, slow;
+                random_image(&src, sizes[k][0], sizes[k][1], c, pad, k * 10 + (uint64_t)c);
+                run(ctx, json, &src, 0, k, &fast);
+                run(ctx, json, &src, 1, k, &slow);
+                if (!same_pixels(&fast, &slow))
+                    ts_test_failf(__FILE__, __LINE__, "%s: %dx%dx%d pad %d: vector and portable paths differ", json,
+                                  src.w, src.h, c, pad);
+                else if (check)
+                    check(&src, &fast);
+                free(src.data);
+                ts_image_free(&fast);
+                ts_image_free(&slow);
+            }
+}
+
+static void check_brightness(const ts_image *src, const ts_image *out) {
+    /* v + 0.1 * 255 = v + 25.5, rounded half up; alpha untouched */
+    for (int y = 0; y < src->h; y++) {
+        const uint8_t *a = ts_image_row(src, y), *b = ts_image_row(out, y);
+        for (int i = 0; i < src->w * src->c; i++) {
+            int want = src->c == 4 && i % 4 == 3 ? a[i] : a[i] + 26 > 255 ? 255 : a[i] + 26;
+            if (b[i] != want) {
+                ts_test_failf(__FILE__, __LINE__, "brightness: %d -> %d, want %d", a[i], b[i], want);
+                return;
+            }
+        }
+    }
+}
+
+static void check_hflip(const ts_image *src, const ts_image *out) {
+    for (int y = 0; y < src->h; y++) {
+        const uint8_t *a = ts_image_row(src, y), *b = ts_image_row(out, y);
+        for (int x = 0; x < src->w; x++)
+            if (memcmp(b + (size_t)x * src->c, a + (size_t)(src->w - 1 - x) * src->c, (size_t)src->c)) {
+                ts_test_failf(__FILE__, __LINE__, "hflip: pixel %d of row %d", x, y);
+                return;
+            }
+    }
+}
+
+TEST(aug_simd_lut_shared_table) { agree("{\"ops\": [{\"op\": \"brightness\", \"limit\": 0.1}]}", check_brightness); }
+
+TEST(aug_simd_lut_per_channel_tables) {
+    agree("{\"ops\": [{\"op\": \"channel_shift\", \"limit\": [-0.3, 0.3]}, {\"op\": \"gamma\", \"gamma\": 1.3}]}", NULL);
+    agree("{\"ops\": [{\"op\": \"color_temperature\"}, {\"op\": \"contrast\", \"limit\": 0.5}]}", NULL);
+}
+
+TEST(aug_simd_hflip) {
+    agree("{\"ops\": [{\"op\": \"hflip\"}]}", check_hflip);
+    agree("{\"ops\": [{\"op\": \"hflip\"}, {\"op\": \"vflip\"}, {\"op\": \"pad\", \"left\": 3, \"top\": 1, \"border\": "
+          "\"reflect\"}]}",
+          NULL);
+}
