@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trainset/json.h"
@@ -23,12 +24,29 @@
 
 enum { ST_VALUE, ST_FIRST, ST_NEXT, ST_DONE };
 
+#define PREFETCH_MIN (8u << 20) /* files this large are read ahead by a thread */
+
+/* Read-ahead for big files: a thread reads the next window into `spare`
+ * while the tokenizer works on the current one, so the copy out of the
+ * page cache runs on another core. */
+typedef struct {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int fd;
+    unsigned char *spare;
+    ssize_t got;    /* bytes in spare, or -1 */
+    int err;        /* errno of a failed read */
+    int want, ready, stop;
+} prefetch;
+
 struct ts_json_reader {
     ts_ctx *ctx;
     char *name;
     int fd; /* -1 for a buffer */
     const unsigned char *buf;
     unsigned char *window; /* file mode: owned */
+    prefetch *ahead;       /* NULL: reads happen in refill */
     size_t pos, len;
     uint64_t base; /* absolute offset of buf[0] */
     int eof, io_error;
@@ -52,25 +70,111 @@ struct ts_json_reader {
 
 /* ---- input window ---------------------------------------------------------- */
 
+static ssize_t read_window(int fd, unsigned char *buf, int *err) {
+    for (;;) {
+        ssize_t n = read(fd, buf, WINDOW);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) *err = errno ? errno : EIO;
+        return n;
+    }
+}
+
+static void *prefetch_main(void *arg) {
+    prefetch *a = arg;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        while (!a->want && !a->stop) pthread_cond_wait(&a->cv, &a->mu);
+        if (a->stop) break;
+        a->want = 0;
+        pthread_mutex_unlock(&a->mu);
+        int err = 0;
+        ssize_t n = read_window(a->fd, a->spare, &err);
+        pthread_mutex_lock(&a->mu);
+        a->got = n;
+        a->err = err;
+        a->ready = 1;
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* Start reading ahead (the first window included); 0 when it cannot. */
+static int prefetch_start(ts_json_reader *r) {
+    prefetch *a = calloc(1, sizeof *a);
+    if (!a || !(a->spare = malloc(WINDOW))) {
+        free(a);
+        return 0;
+    }
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    a->fd = r->fd;
+    a->want = 1;
+    if (pthread_create(&a->thread, NULL, prefetch_main, a) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        pthread_cond_destroy(&a->cv);
+        free(a->spare);
+        free(a);
+        return 0;
+    }
+    r->ahead = a;
+    return 1;
+}
+
+static void prefetch_stop(prefetch *a) {
+    if (!a) return;
+    pthread_mutex_lock(&a->mu);
+    a->stop = 1;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->thread, NULL);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->cv);
+    free(a->spare);
+    free(a);
+}
+
+/* The window read ahead becomes the current one; the old one is read
+ * into next. Nothing points into a window once it has been left. */
+static int refill_ahead(ts_json_reader *r) {
+    prefetch *a = r->ahead;
+    pthread_mutex_lock(&a->mu);
+    while (!a->ready) pthread_cond_wait(&a->cv, &a->mu);
+    a->ready = 0;
+    ssize_t n = a->got;
+    int err = a->err;
+    unsigned char *full = a->spare;
+    a->spare = r->window;
+    r->window = full;
+    r->buf = full;
+    if (n > 0) {
+        a->want = 1;
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (n <= 0) {
+        if (n < 0) r->io_error = err;
+        r->eof = 1;
+        return -1;
+    }
+    r->len = (size_t)n;
+    return r->buf[0];
+}
+
 static int refill(ts_json_reader *r) {
     if (r->fd < 0 || r->eof) return -1;
     r->base += r->len;
     r->pos = r->len = 0;
-    for (;;) {
-        ssize_t n = read(r->fd, r->window, WINDOW);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            r->io_error = errno ? errno : EIO;
-            r->eof = 1;
-            return -1;
-        }
-        if (n == 0) {
-            r->eof = 1;
-            return -1;
-        }
-        r->len = (size_t)n;
-        return r->buf[0];
+    if (r->ahead) return refill_ahead(r);
+    int err = 0;
+    ssize_t n = read_window(r->fd, r->window, &err);
+    if (n <= 0) {
+        if (n < 0) r->io_error = err;
+        r->eof = 1;
+        return -1;
     }
+    r->len = (size_t)n;
+    return r->buf[0];
 }
 
 /* Current byte or -1 at the end of input. */
@@ -217,6 +321,8 @@ ts_status ts_json_reader_open_file(ts_ctx *ctx, const char *path, ts_json_reader
     }
     r->fd = fd;
     r->buf = r->window;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)PREFETCH_MIN) prefetch_start(r);
     skip_bom(r);
     if (r->io_error) {
         s = io_failure(r);
@@ -242,6 +348,7 @@ ts_status ts_json_reader_open_buffer(ts_ctx *ctx, const char *name, const char *
 
 void ts_json_reader_destroy(ts_json_reader *r) {
     if (!r) return;
+    prefetch_stop(r->ahead); /* before the descriptor goes */
     if (r->fd >= 0) close(r->fd);
     free(r->window);
     free(r->text);

@@ -21,6 +21,7 @@ typedef struct {
 
 typedef struct {
     uint32_t index, line, col;
+    uint32_t image_ok; /* the image was there; only the category is in doubt */
 } pending_ref;
 
 typedef struct {
@@ -55,6 +56,7 @@ typedef struct {
      * one gets its box from this text, as the full read derives it. */
     int box_seen, raw_kind;
     ts_buf geom_raw;
+    ts_buf cap; /* scratch for values kept as JSON text */
     /* references to check once the whole file is read */
     pending_ref *pend;
     size_t n_pend, cap_pend;
@@ -254,13 +256,14 @@ static ts_status read_extra(parser *p) {
     if (s != TS_OK) return s;
     ts_json_token tok;
     if ((s = next(p, &tok)) != TS_OK) return s;
-    ts_buf cap = {0};
-    s = ts_json_capture(p->r, tok, &cap);
-    char *key = strndup(str_at(p, off), klen);
+    p->cap.len = 0; /* one buffer for all records: most extras are short strings */
+    s = ts_json_capture(p->r, tok, &p->cap);
+    char small[128];
+    char *key = klen < sizeof small ? small : malloc(klen + 1); /* strs may move in push_attr */
     if (!key) s = ts_error(p->ctx, TS_ERR_NOMEM, "out of memory");
-    if (s == TS_OK) s = push_attr(p, COCO_EXTRA, key, klen, TS_ATTR_JSON, cap.data, cap.len);
-    free(key);
-    ts_buf_free(&cap);
+    else memcpy(key, str_at(p, off), klen), key[klen] = 0;
+    if (s == TS_OK) s = push_attr(p, COCO_EXTRA, key, klen, TS_ATTR_JSON, p->cap.data, p->cap.len);
+    if (key != small) free(key);
     return s;
 }
 
@@ -618,10 +621,11 @@ static ts_status parse_raw_geometry(parser *p, const seg_info *g) {
 /* ---- records --------------------------------------------------------------------------- */
 
 
-static ts_status add_pending(parser *p, size_t index) {
+static ts_status add_pending(parser *p, size_t index, int image_ok) {
     if (ts_grow(p->ctx, (void **)&p->pend, &p->cap_pend, p->n_pend + 1, sizeof *p->pend) != TS_OK) return TS_ERR_NOMEM;
     pending_ref *q = &p->pend[p->n_pend++];
     q->index = (uint32_t)index;
+    q->image_ok = (uint32_t)image_ok;
     q->line = p->rec_line > UINT32_MAX ? UINT32_MAX : (uint32_t)p->rec_line;
     q->col = p->rec_col > UINT32_MAX ? UINT32_MAX : (uint32_t)p->rec_col;
     return TS_OK;
@@ -640,11 +644,12 @@ static ts_status add_annotation(parser *p, ts_annotation *a) {
     if (p->results) return TS_OK;
     /* annotations come grouped by image: one lookup per group */
     if (!p->have_last_image || a->image_id != p->last_image) {
-        if (!ts_dataset_find_image(p->ds, a->image_id, &k)) return add_pending(p, index);
+        if (!ts_dataset_find_image(p->ds, a->image_id, &k)) return add_pending(p, index, 0);
         p->last_image = a->image_id;
         p->have_last_image = 1;
     }
-    if (a->category_id != TS_NO_ID && !ts_dataset_find_category(p->ds, a->category_id, &k)) return add_pending(p, index);
+    if (a->category_id != TS_NO_ID && !ts_dataset_find_category(p->ds, a->category_id, &k))
+        return add_pending(p, index, 1);
     return TS_OK;
 }
 
@@ -1049,7 +1054,7 @@ static ts_status check_pending(parser *p, uint8_t **skip_out) {
         int64_t img = ts_dataset_annotation_image_id(p->ds, idx), cat = ts_dataset_annotation_category_id(p->ds, idx);
         const char *what = NULL;
         int64_t id = 0;
-        int img_ok = have_last && img == last_img;
+        int img_ok = p->pend[i].image_ok || (have_last && img == last_img);
         if (!img_ok && ts_dataset_find_image(p->ds, img, &k)) img_ok = have_last = 1, last_img = img;
         if (!img_ok) what = "image", id = img;
         else if (cat != TS_NO_ID && !ts_dataset_find_category(p->ds, cat, &k)) what = "category", id = cat;
@@ -1184,6 +1189,7 @@ done:
     free(p.rle);
     free(p.kps);
     ts_buf_free(&p.geom_raw);
+    ts_buf_free(&p.cap);
     free(p.pend);
     free(p.image_root);
     if (s != TS_OK) {

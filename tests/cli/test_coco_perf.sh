@@ -49,4 +49,13 @@ printf '{"images":[{"id":7,"file_name":"a.jpg"}],"annotations":[{"id":1,"image_i
 expect_fail "duplicate annotation" "dupann.json:1:[0-9]+: duplicate annotation id 2" "$TS" info "$TMP/dupann.json"
 expect_ok "duplicate annotation lenient" "$TS" info --lenient --json "$TMP/dupann.json"
 expect_grep "lenient keeps three" '"annotations": 3' "$TMP/out"
+
+# a file big enough to be read ahead by a thread (>= 8 MiB): counts agree
+# with Python's, every box lands in a label file
+/usr/bin/python3 bench/gen_coco_instances.py "$TMP/big.json" --scale 0.02 --seed 5
+want=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["images"]), len(d["annotations"]))' "$TMP/big.json")
+expect_ok "big info" "$TS" info --json "$TMP/big.json"
+expect_eq "big counts" "$want" "$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["images"], d["annotations"])' "$TMP/out")"
+expect_ok "big to yolo" "$TS" convert "$TMP/big.json" "$TMP/bigyolo" --to yolo --no-images -j 1
+expect_eq "big label rows" "${want#* }" "$(cat "$TMP"/bigyolo/labels/*/*.txt | wc -l)"
 finish
