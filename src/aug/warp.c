@@ -321,7 +321,8 @@ ts_status aug_warp(ts_ctx *ctx, const ts_image *src, const double m[9], int w, i
                                         (int)nearbyint(y1 - y0), &view);
             int shrink = (x1 - x0) > w || (y1 - y0) > h;
             ts_interp ip = interp == 0 ? TS_INTERP_NEAREST : shrink ? TS_INTERP_AREA : TS_INTERP_BILINEAR;
-            if (s == TS_OK) s = ts_image_resize(ctx, &view, w, h, ip, out);
+            if (s == TS_OK) s = aug_image_alloc_uninit(ctx, w, h, src->c, out);
+            if (s == TS_OK && (s = ts_image_resize_into(ctx, &view, out, ip)) != TS_OK) ts_image_free(out);
             if (s == TS_OK) flip_rows_in_place(out, hflip, vflip);
             return s;
         }

@@ -185,89 +185,114 @@ static void area_tab(int sn, int dn, int k, int *first, int *count, float *w) {
     }
 }
 
-#define HAREA_ROW(C)                                                                                          \
-    for (int x = 0; x < dw; x++) {                                                                           \
-        const uint8_t *p = s + (size_t)first[x] * (C);                                                       \
-        const float *wx = w + (size_t)x * (size_t)k;                                                         \
-        float acc[(C) > 0 ? (C) : 1];                                                                        \
-        for (int ch = 0; ch < (C); ch++) acc[ch] = 0;                                                        \
-        for (int t = 0; t < count[x]; t++, p += (C))                                                         \
-            for (int ch = 0; ch < (C); ch++) acc[ch] += p[ch] * wx[t];                                       \
-        for (int ch = 0; ch < (C); ch++) d[x * (C) + ch] = acc[ch];                                          \
-    }
-
-static void harea(const uint8_t *s, float *d, int dw, int c, int k, const int *first, const int *count,
-                  const float *w) {
-    switch (c) {
-    case 1: HAREA_ROW(1) break;
-    case 3: HAREA_ROW(3) break;
-    case 4: HAREA_ROW(4) break;
-    default:
-        for (int x = 0; x < dw; x++) {
-            const uint8_t *p = s + (size_t)first[x] * (size_t)c;
-            const float *wx = w + (size_t)x * (size_t)k;
-            float *o = d + (size_t)x * (size_t)c;
-            for (int ch = 0; ch < c; ch++) o[ch] = 0;
-            for (int t = 0; t < count[x]; t++, p += c)
-                for (int ch = 0; ch < c; ch++) o[ch] += p[ch] * wx[t];
-        }
-        break;
+/* One output row from the vertical sums `col` of its source rows, as
+ * floats: every cell takes exactly k taps (the weights past a cell's own
+ * are zero and `col` has k zero pixels past its end), so with k and c
+ * constant after inlining the taps unroll. */
+static inline void harea_row(const float *restrict col, float *restrict d, int dw, int c, int k,
+                             const int *restrict first, const float *restrict w) {
+    for (int x = 0; x < dw; x++, d += c) {
+        const float *p = col + (size_t)first[x] * (size_t)c, *wx = w + (size_t)x * (size_t)k;
+        float acc[4] = {0, 0, 0, 0};
+        for (int t = 0; t < k; t++)
+            for (int ch = 0; ch < c; ch++) acc[ch] += p[t * c + ch] * wx[t];
+        for (int ch = 0; ch < c; ch++) d[ch] = acc[ch];
     }
 }
 
+#define HAREA_CASE(C, K)                                                                                      \
+    case (C) * 8 + (K): harea_row(col, d, dw, (C), (K), first, w); return;
+
+static void harea(const float *col, float *d, int dw, int c, int k, const int *first, const float *w) {
+    if (c <= 4 && k <= 5) {
+        switch (c * 8 + k) {
+            HAREA_CASE(1, 2) HAREA_CASE(1, 3) HAREA_CASE(1, 4) HAREA_CASE(1, 5)
+            HAREA_CASE(3, 2) HAREA_CASE(3, 3) HAREA_CASE(3, 4) HAREA_CASE(3, 5)
+            HAREA_CASE(4, 2) HAREA_CASE(4, 3) HAREA_CASE(4, 4) HAREA_CASE(4, 5)
+        default: break;
+        }
+    }
+    for (int x = 0; x < dw; x++, d += c) { /* any c and k */
+        const float *p = col + (size_t)first[x] * (size_t)c, *wx = w + (size_t)x * (size_t)k;
+        for (int ch = 0; ch < c; ch++) {
+            float acc = 0;
+            for (int t = 0; t < k; t++) acc += p[t * c + ch] * wx[t];
+            d[ch] = acc;
+        }
+    }
+}
+
+/* Rounded half up and clamped, as cv2 (branch-free: it vectorises). */
+static void round_row(const float *restrict f, uint8_t *restrict d, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = f[i] + 0.5f;
+        v = v > 255.f ? 255.f : v;
+        v = v < 0.f ? 0.f : v;
+        d[i] = (uint8_t)(int)v;
+    }
+}
+
+/* Vertical first: the weighted sum of an output row's source rows runs
+ * along whole rows (vectorised), then each output pixel takes its
+ * horizontal taps from that sum, so the horizontal work is per output row
+ * rather than per source row. */
 static ts_status resize_area(ts_ctx *ctx, const ts_image *src, const ts_image *dst) {
     int c = src->c, dw = dst->w, dh = dst->h;
     int kx = (int)ceil((double)src->w / dw) + 1, ky = (int)ceil((double)src->h / dh) + 1;
-    size_t n = (size_t)dw * (size_t)c;
+    size_t sn = (size_t)src->w * (size_t)c;
     int *ix = ts_alloc_array(ctx, 2 * ((size_t)dw + (size_t)dh), sizeof *ix);
     float *wx = ts_alloc_array(ctx, (size_t)dw * (size_t)kx + (size_t)dh * (size_t)ky, sizeof *wx);
-    float *rows = ts_alloc_array(ctx, 2 * n, sizeof *rows);
-    if (!ix || !wx || !rows) {
-        free(ix), free(wx), free(rows);
+    /* the row sums and k zero pixels, then one output row */
+    float *col = ts_alloc_array(ctx, sn + (size_t)kx * (size_t)c + (size_t)dw * (size_t)c, sizeof *col);
+    if (!ix || !wx || !col) {
+        free(ix), free(wx), free(col);
         return TS_ERR_NOMEM;
     }
+    memset(wx, 0, ((size_t)dw * (size_t)kx + (size_t)dh * (size_t)ky) * sizeof *wx);
+    memset(col + sn, 0, (size_t)kx * (size_t)c * sizeof *col);
     int *iy = ix + 2 * dw;
-    float *wy = wx + (size_t)dw * (size_t)kx;
+    float *wy = wx + (size_t)dw * (size_t)kx, *hrow = col + sn + (size_t)kx * (size_t)c;
     area_tab(src->w, dw, kx, ix, ix + dw, wx);
     area_tab(src->h, dh, ky, iy, iy + dh, wy);
-    float *hrow = rows, *acc = rows + n;
-    int cached = -1; /* the source row in hrow: a cell's last row is often the next one's first */
     for (int y = 0; y < dh; y++) {
         const float *wyy = wy + (size_t)y * (size_t)ky;
         for (int t = 0; t < iy[dh + y]; t++) {
-            int sy = iy[y] + t;
-            if (sy != cached) {
-                harea(ts_image_row(src, sy), hrow, dw, c, kx, ix, ix + dw, wx);
-                cached = sy;
-            }
+            const uint8_t *restrict s = ts_image_row(src, iy[y] + t);
             float b = wyy[t];
             if (t == 0)
-                for (size_t i = 0; i < n; i++) acc[i] = hrow[i] * b;
+                for (size_t i = 0; i < sn; i++) col[i] = s[i] * b;
             else
-                for (size_t i = 0; i < n; i++) acc[i] += hrow[i] * b;
+                for (size_t i = 0; i < sn; i++) col[i] += s[i] * b;
         }
-        uint8_t *d = ts_image_row(dst, y);
-        for (size_t i = 0; i < n; i++) {
-            float v = acc[i] + 0.5f;
-            d[i] = (uint8_t)(v >= 255.f ? 255 : v <= 0.f ? 0 : (int)v);
-        }
+        harea(col, hrow, dw, c, kx, ix, wx);
+        round_row(hrow, ts_image_row(dst, y), (size_t)dw * (size_t)c);
     }
-    free(ix), free(wx), free(rows);
+    free(ix), free(wx), free(col);
     return TS_OK;
 }
 
 /* Whole-number factors, as cv2's resizeAreaFast: integer block sums, the
  * 2x2 case rounded half up ((sum + 2) >> 2, its vector path), the others to
  * nearest even (its cvRound of sum / area). */
+/* The 2x2 mean, (a + b + c + d + 2) >> 2; inlined with a constant c. */
+static inline void half(const ts_image *src, const ts_image *dst, int c) {
+    for (int y = 0; y < dst->h; y++) {
+        const uint8_t *restrict a = ts_image_row(src, 2 * y), *restrict b = ts_image_row(src, 2 * y + 1);
+        uint8_t *restrict d = ts_image_row(dst, y);
+        for (int x = 0; x < dst->w; x++, a += 2 * c, b += 2 * c, d += c)
+            for (int k = 0; k < c; k++) d[k] = (uint8_t)((a[k] + a[k + c] + b[k] + b[k + c] + 2) >> 2);
+    }
+}
+
 static ts_status resize_area_int(ts_ctx *ctx, const ts_image *src, const ts_image *dst, int fx, int fy) {
     int c = src->c, dw = dst->w;
     size_t sn = (size_t)src->w * (size_t)c;
     if (fx == 2 && fy == 2) {
-        for (int y = 0; y < dst->h; y++) {
-            const uint8_t *restrict a = ts_image_row(src, 2 * y), *restrict b = ts_image_row(src, 2 * y + 1);
-            uint8_t *restrict d = ts_image_row(dst, y);
-            for (int x = 0; x < dw; x++, a += 2 * c, b += 2 * c, d += c)
-                for (int k = 0; k < c; k++) d[k] = (uint8_t)((a[k] + a[k + c] + b[k] + b[k + c] + 2) >> 2);
+        switch (c) {
+        case 1: half(src, dst, 1); break;
+        case 3: half(src, dst, 3); break;
+        case 4: half(src, dst, 4); break;
+        default: half(src, dst, c); break;
         }
         return TS_OK;
     }

@@ -106,3 +106,39 @@ TEST(aug_simd_hflip) {
           "\"reflect\"}]}",
           NULL);
 }
+
+/* Area shrink (the unrolled tap counts for 1, 3 and 4 channels, the
+ * general loop for others) against the exact area average in doubles. */
+TEST(image_resize_area_paths_match_exact_average) {
+    ts_ctx *ctx = ts_test_ctx();
+    static const int dims[][4] = {{67, 13, 30, 6}, {129, 41, 50, 17}, {200, 9, 33, 4}, {17, 300, 5, 71}, {9, 9, 4, 2}};
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++)
+        for (int c = 1; c <= 5; c++) {
+            ts_image src, out;
+            random_image(&src, dims[k][0], dims[k][1], c, 3 * (c & 1), k + 100 * (uint64_t)c);
+            int dw = dims[k][2], dh = dims[k][3], worst = 0;
+            if (!CHECK(ts_image_resize(ctx, &src, dw, dh, TS_INTERP_AREA, &out) == TS_OK)) {
+                free(src.data);
+                continue;
+            }
+            double sx = (double)src.w / dw, sy = (double)src.h / dh;
+            for (int y = 0; y < dh; y++)
+                for (int x = 0; x < dw; x++)
+                    for (int ch = 0; ch < c; ch++) {
+                        double sum = 0;
+                        for (int j = (int)floor(y * sy); j < src.h && j < (y + 1) * sy; j++)
+                            for (int i = (int)floor(x * sx); i < src.w && i < (x + 1) * sx; i++) {
+                                double ox = fmin(i + 1, (x + 1) * sx) - fmax(i, x * sx);
+                                double oy = fmin(j + 1, (y + 1) * sy) - fmax(j, y * sy);
+                                sum += ox * oy * ((const uint8_t *)ts_image_row(&src, j))[(size_t)i * c + ch];
+                            }
+                        int got = ((const uint8_t *)ts_image_row(&out, y))[(size_t)x * c + ch];
+                        int d = abs(got - (int)floor(sum / (sx * sy) + 0.5));
+                        if (d > worst) worst = d;
+                    }
+            if (worst > 1)
+                ts_test_failf(__FILE__, __LINE__, "area %dx%dx%d -> %dx%d: off by %d", src.w, src.h, c, dw, dh, worst);
+            free(src.data);
+            ts_image_free(&out);
+        }
+}
