@@ -74,7 +74,37 @@ step "read the COCO copy back" check_counts "$OUT/coco"
 step "convert to folder-per-class" "$TS" convert "$DATA" "$OUT/imagefolder" --to imagefolder
 step "read the folder-per-class copy back" check_counts "$OUT/imagefolder" imagefolder
 
-# ---- later stages append their steps here ----------------------------------------
+# ---- audit: what is wrong with the data --------------------------------------------
+step "audit (duplicates, leakage, quality, context; HTML report)" \
+  "$TS" audit "$DATA" --json "$OUT/audit.json" --html "$OUT/audit.html"
+step "what the audit found" "$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["stats"]["duplicates"]
+print("   exact duplicate groups %d; near-duplicate clusters %d; clusters leaking train->test %d"
+      % (s["exact_groups"], s["near_clusters"], s["leaking_clusters"]))
+for f in d["findings"][:6]:
+    print("   %-7s %-22s %6d  %s" % (f["severity"], f["check"], f["count"], f["message"][:90]))
+' "$OUT/audit.json"
+
+# ---- clean, split: a leak-free validation set -----------------------------------------
+step "keep the training split (COCO copy with PNG files)" \
+  "$TS" filter "$OUT/coco" -o "$OUT/train_only.json" --where 'split == "train"'
+step "split train 90/10 into train/val, stratified, near-duplicates kept together" \
+  "$TS" split "$OUT/train_only.json" -o "$OUT/split" --ratios 0.9,0.1 --names train,val --stratify --group-by dedup
+
+# ---- augment: what a pipeline does, before training on it ----------------------------------
+step "augmentation preview (contact sheet)" \
+  "$TS" augment "$OUT/coco" --copies 5 --preview "$OUT/augment_preview.png" \
+  --pipeline '{"ops": [{"op": "hflip", "p": 0.5}, {"op": "affine", "scale": [0.9, 1.1], "deg": [-10, 10], "translate": [-0.05, 0.05]}, {"op": "brightness", "limit": [-0.15, 0.15]}, {"op": "random_erasing", "p": 0.3}]}'
+
+# ---- train, predict, evaluate ---------------------------------------------------------------
+step "train cnn-small (short schedule: ${TS_DEMO_EPOCHS:-2} epochs)" \
+  "$TS" train "$DATA" --val-split test --model cnn-small --epochs "${TS_DEMO_EPOCHS:-2}" --flip -o "$OUT/model.ckpt"
+step "predict the test split" "$TS" predict "$OUT/model.ckpt" "$DATA" --split test -o "$OUT/predictions.json"
+step "ground truth of the test split" "$TS" filter "$DATA" -o "$OUT/test_gt.json" --where 'split == "test"'
+step "evaluate (accuracy, per-class P/R/F1, confusion matrix, PR curves)" \
+  "$TS" eval "$OUT/test_gt.json" "$OUT/predictions.json" --json "$OUT/eval.json" --plot "$OUT/pr.svg"
 
 demo_end=$(date +%s.%N)
 echo
