@@ -226,6 +226,21 @@ static void interior(double bx, double ax, double limx, double by, double ay, do
     if (*hi < *lo) *hi = *lo;
 }
 
+/* Bilinear at (sxf, syf) with both taps of each axis inside the source
+ * (0 <= sxf < W - 1, likewise y): the arithmetic of warp_pixel, so the
+ * same bytes. */
+static inline void blend(const uint8_t *base, size_t stride, int c, double sxf, double syf, uint8_t *o) {
+    int x0 = (int)sxf, y0 = (int)syf; /* non-negative here: truncation is floor */
+    int fx = (int)((sxf - x0) * 256 + 0.5), fy = (int)((syf - y0) * 256 + 0.5);
+    const uint8_t *p00 = base + (size_t)y0 * stride + (size_t)x0 * c, *p10 = p00 + stride;
+    /* (top row blend) * (256 - fy) + (bottom row blend) * fy: the four
+     * products of warp_pixel regrouped, exactly */
+    for (int k = 0; k < c; k++) {
+        int top = p00[k] * (256 - fx) + p00[k + c] * fx, bot = p10[k] * (256 - fx) + p10[k + c] * fx;
+        o[k] = (uint8_t)((top * (256 - fy) + bot * fy + 32768) >> 16);
+    }
+}
+
 static void warp_general(const ts_image *src, const double inv[9], int interp, int border, const uint8_t *fill,
                          ts_image *out) {
     int c = src->c, W = src->w, H = src->h;
@@ -240,7 +255,11 @@ static void warp_general(const ts_image *src, const double inv[9], int interp, i
             for (int x = 0; x < out->w; x++) {
                 double wz = bw + inv[6] * x;
                 double sxf = (bx + 0.5 + inv[0] * x) / wz - 0.5, syf = (by + 0.5 + inv[3] * x) / wz - 0.5;
-                warp_pixel(src, sxf, syf, interp, border, fill, dst + (size_t)x * c);
+                /* inside with both taps: the blend warp_pixel would do, without its border checks */
+                if (interp && sxf >= 0 && syf >= 0 && sxf < W - 1 && syf < H - 1)
+                    blend(src->data, src->stride, c, sxf, syf, dst + (size_t)x * c);
+                else
+                    warp_pixel(src, sxf, syf, interp, border, fill, dst + (size_t)x * c);
             }
             continue;
         }
@@ -251,22 +270,10 @@ static void warp_general(const ts_image *src, const double inv[9], int interp, i
         for (int x = 0; x < lo; x++) warp_pixel(src, bx + ax * x, by + ay * x, interp, border, fill, dst + (size_t)x * c);
         const uint8_t *base = src->data;
         size_t stride = src->stride;
-        for (int x = lo; x < hi; x++) {
-            double sxf = bx + ax * x, syf = by + ay * x;
-            int x0 = (int)sxf, y0 = (int)syf; /* non-negative here: truncation is floor */
-            int fx = (int)((sxf - x0) * 256 + 0.5), fy = (int)((syf - y0) * 256 + 0.5);
-            const uint8_t *p00 = base + (size_t)y0 * stride + (size_t)x0 * c, *p10 = p00 + stride;
-            int w00 = (256 - fx) * (256 - fy), w01 = fx * (256 - fy), w10 = (256 - fx) * fy, w11 = fx * fy;
-            uint8_t *o = dst + (size_t)x * c;
-            if (c == 3) {
-                o[0] = (uint8_t)((p00[0] * w00 + p00[3] * w01 + p10[0] * w10 + p10[3] * w11 + 32768) >> 16);
-                o[1] = (uint8_t)((p00[1] * w00 + p00[4] * w01 + p10[1] * w10 + p10[4] * w11 + 32768) >> 16);
-                o[2] = (uint8_t)((p00[2] * w00 + p00[5] * w01 + p10[2] * w10 + p10[5] * w11 + 32768) >> 16);
-            } else {
-                for (int k = 0; k < c; k++)
-                    o[k] = (uint8_t)((p00[k] * w00 + p00[k + c] * w01 + p10[k] * w10 + p10[k + c] * w11 + 32768) >> 16);
-            }
-        }
+        if (c == 3)
+            for (int x = lo; x < hi; x++) blend(base, stride, 3, bx + ax * x, by + ay * x, dst + (size_t)x * 3);
+        else
+            for (int x = lo; x < hi; x++) blend(base, stride, c, bx + ax * x, by + ay * x, dst + (size_t)x * c);
         for (int x = hi > lo ? hi : lo; x < out->w; x++)
             warp_pixel(src, bx + ax * x, by + ay * x, interp, border, fill, dst + (size_t)x * c);
     }
