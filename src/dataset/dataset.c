@@ -127,6 +127,23 @@ const char *ts_dataset_intern(ts_ctx *ctx, ts_dataset *ds, const char *s) {
 
 static const char *str(const ts_dataset *ds, uint32_t id) { return ts_strpool_get(ds->strings, id); }
 
+/* Interned id of an attribute key. Records repeat the same few keys, so
+ * a compare with the last ones found beats hashing into the pool. */
+static int attr_key(ts_ctx *ctx, ts_dataset *ds, const char *key, uint32_t *id) {
+    if (!key) key = "";
+    for (int i = 0; i < 4; i++) {
+        uint32_t k = ds->attr_keys[i];
+        if (k && strcmp(str(ds, k), key) == 0) {
+            *id = k;
+            return 1;
+        }
+    }
+    if (intern(ctx, ds, key, id) != TS_OK) return 0;
+    memmove(ds->attr_keys + 1, ds->attr_keys, 3 * sizeof ds->attr_keys[0]);
+    ds->attr_keys[0] = *id;
+    return 1;
+}
+
 static ts_status store_attrs(ts_ctx *ctx, ts_dataset *ds, const ts_attr *attrs, uint32_t n, uint64_t *off) {
     *off = ds->n_attrs;
     if (n == 0) return TS_OK;
@@ -135,7 +152,7 @@ static ts_status store_attrs(ts_ctx *ctx, ts_dataset *ds, const ts_attr *attrs, 
     if (!tmp) return TS_ERR_NOMEM;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t k, v;
-        if (intern(ctx, ds, attrs[i].key, &k) != TS_OK || intern(ctx, ds, attrs[i].value, &v) != TS_OK) {
+        if (!attr_key(ctx, ds, attrs[i].key, &k) || intern(ctx, ds, attrs[i].value, &v) != TS_OK) {
             free(tmp);
             return TS_ERR_NOMEM;
         }

@@ -95,6 +95,7 @@ struct ts_dataset {
     size_t n_u32s, cap_u32s;
     ts_attr *attrs;
     size_t n_attrs, cap_attrs;
+    uint32_t attr_keys[4]; /* recently interned attribute keys (0: none) */
 
     origin_rec *origins;
     size_t n_origins, cap_origins;
