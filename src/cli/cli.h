@@ -55,6 +55,11 @@ typedef struct {
 int cli_parse(cli_env *env, const cli_verb *verb, const cli_opt *opts, int argc, char **argv,
               char ***pos, int *npos, int *done);
 
+/* cli_parse for the running verb, with its early exits handled: returns
+ * -1 when the verb goes on, otherwise the exit code it must return (after
+ * --help or a usage error; *pos is then already freed). */
+int cli_begin(cli_env *env, const cli_opt *opts, int argc, char **argv, char ***pos, int *npos);
+
 /* Print "trainset VERB: error: <context message>" and return exit code 1. */
 int cli_fail(cli_env *env, ts_status status);
 /* Print a usage error and return 2. */

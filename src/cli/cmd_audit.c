@@ -47,12 +47,10 @@ static int run_audit(cli_env *env, int argc, char **argv) {
         if (strcmp(argv[i], "--json") == 0 && argv[i + 1][0] != '-' && ts_ends_with_nocase(argv[i + 1], ".json"))
             argv[i] = "--json-out";
     char **pos;
-    int npos, done;
-    int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
-    if (rc || done) {
-        free(pos);
-        return rc;
-    }
+    int npos;
+    int rc = cli_begin(env, opts, argc, argv, &pos, &npos);
+    if (rc >= 0) return rc;
+    rc = 0;
     if (npos != 1) {
         free(pos);
         return cli_usage_error(env, "expected one DATASET");

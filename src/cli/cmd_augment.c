@@ -59,12 +59,10 @@ static int run_augment(cli_env *env, int argc, char **argv) {
                             {"epoch", 0, CLI_U64, &epoch},            {"with-originals", 0, CLI_FLAG, &with_originals},
                             {NULL, 0, 0, NULL}};
     char **pos;
-    int npos, done;
-    int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
-    if (rc || done) {
-        free(pos);
-        return rc;
-    }
+    int npos;
+    int rc = cli_begin(env, opts, argc, argv, &pos, &npos);
+    if (rc >= 0) return rc;
+    rc = 0;
     if (npos != 1 || !pipe_spec || (!out && !preview)) {
         free(pos);
         return cli_usage_error(env, "expected IN, --pipeline and -o OUT (or --preview)");

@@ -174,12 +174,10 @@ static int run_balance(cli_env *env, int argc, char **argv) {
                             {"plan-only", 0, CLI_FLAG, &plan_only},    {"to", 't', CLI_STRING, &to},
                             {NULL, 0, 0, NULL}};
     char **pos;
-    int npos, done;
-    int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
-    if (rc || done) {
-        free(pos);
-        return rc;
-    }
+    int npos;
+    int rc = cli_begin(env, opts, argc, argv, &pos, &npos);
+    if (rc >= 0) return rc;
+    rc = 0;
     ts_balance_opts bo = {0};
     int m = ts_balance_method_parse(method);
     if (npos != 1 || (!out && !plan_only)) rc = cli_usage_error(env, "expected IN and -o OUT (or --plan-only)");

@@ -24,12 +24,10 @@ static int run_dedup(cli_env *env, int argc, char **argv) {
                             {"threshold", 0, CLI_INT, &threshold}, {"to", 't', CLI_STRING, &to},
                             {"dropped", 0, CLI_STRING, &dropped_path}, {NULL, 0, 0, NULL}};
     char **pos;
-    int npos, done;
-    int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
-    if (rc || done) {
-        free(pos);
-        return rc;
-    }
+    int npos;
+    int rc = cli_begin(env, opts, argc, argv, &pos, &npos);
+    if (rc >= 0) return rc;
+    rc = 0;
     if (npos != 1 || !out) {
         free(pos);
         return cli_usage_error(env, "expected DATASET and -o OUT");

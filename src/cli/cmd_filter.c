@@ -33,12 +33,10 @@ static int run_filter(cli_env *env, int argc, char **argv) {
                             {"annotations", 0, CLI_FLAG, &only_anns}, {"to", 't', CLI_STRING, &to},
                             {"no-images", 0, CLI_FLAG, &no_images},  {NULL, 0, 0, NULL}};
     char **pos;
-    int npos, done;
-    int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
-    if (rc || done) {
-        free(pos);
-        return rc;
-    }
+    int npos;
+    int rc = cli_begin(env, opts, argc, argv, &pos, &npos);
+    if (rc >= 0) return rc;
+    rc = 0;
     if (npos != 1 || !out_path || !where) {
         free(pos);
         return cli_usage_error(env, "expected IN, -o OUT and --where EXPR");

@@ -90,12 +90,10 @@ static int run_shuffle(cli_env *env, int argc, char **argv) {
                             {"group-by", 0, CLI_STRING, &group_by},
                             {NULL, 0, 0, NULL}};
     char **pos;
-    int npos, done;
-    int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
-    if (rc || done) {
-        free(pos);
-        return rc;
-    }
+    int npos;
+    int rc = cli_begin(env, opts, argc, argv, &pos, &npos);
+    if (rc >= 0) return rc;
+    rc = 0;
     int all = mode_text && strcmp(mode_text, "all") == 0;
     int mode = all ? 0 : ts_sampler_mode_parse(mode_text);
     if (npos != 1 || !mode_text) rc = cli_usage_error(env, "expected IN and --mode MODE");

@@ -115,12 +115,10 @@ static int run_split(cli_env *env, int argc, char **argv) {
                             {"hash", 0, CLI_STRING, &hash},        {"best-effort", 0, CLI_FLAG, &best_effort},
                             {"to", 't', CLI_STRING, &to},          {NULL, 0, 0, NULL}};
     char **pos;
-    int npos, done;
-    int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
-    if (rc || done) {
-        free(pos);
-        return rc;
-    }
+    int npos;
+    int rc = cli_begin(env, opts, argc, argv, &pos, &npos);
+    if (rc >= 0) return rc;
+    rc = 0;
     char *rcopy = NULL, *ncopy = NULL;
     char *ritems[TS_SPLIT_MAX + 1], *nitems[TS_SPLIT_MAX + 1];
     double ratios[TS_SPLIT_MAX];

@@ -58,12 +58,10 @@ static int run_subset(cli_env *env, int argc, char **argv) {
                             {"no-images", 0, CLI_FLAG, &no_images},
                             {NULL, 0, 0, NULL}};
     char **pos;
-    int npos, done;
-    int rc = cli_parse(env, cli_current_verb(), opts, argc, argv, &pos, &npos, &done);
-    if (rc || done) {
-        free(pos);
-        return rc;
-    }
+    int npos;
+    int rc = cli_begin(env, opts, argc, argv, &pos, &npos);
+    if (rc >= 0) return rc;
+    rc = 0;
     char *text = NULL;
     uint8_t *file_text = NULL;
     char **names = NULL;

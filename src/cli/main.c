@@ -240,6 +240,15 @@ int cli_parse(cli_env *env, const cli_verb *verb, const cli_opt *opts, int argc,
     return 0;
 }
 
+int cli_begin(cli_env *env, const cli_opt *opts, int argc, char **argv, char ***pos, int *npos) {
+    int done;
+    int rc = cli_parse(env, current, opts, argc, argv, pos, npos, &done);
+    if (!rc && !done) return -1;
+    free(*pos);
+    *pos = NULL;
+    return rc;
+}
+
 ts_status cli_read_dataset(cli_env *env, const char *path, const ts_read_opts *opts, ts_dataset **out) {
     return ts_dataset_read(env->ctx, path, env->format, opts, out);
 }
