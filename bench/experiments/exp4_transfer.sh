@@ -14,3 +14,6 @@ run transfer_scratch transfer "$OUT/few59" "$OUT/gt_59"
 run transfer_finetune transfer "$OUT/few59" "$OUT/gt_59" --init "$OUT/transfer_pretrain_0_4.ckpt" --new-head --lr 0.01
 run transfer_finetune_frozen transfer "$OUT/few59" "$OUT/gt_59" --init "$OUT/transfer_pretrain_0_4.ckpt" --new-head \
   --freeze 4 --lr 0.01
+# the same fine-tuning at the from-scratch learning rate
+run transfer_finetune_lr005 transfer "$OUT/few59" "$OUT/gt_59" --init "$OUT/transfer_pretrain_0_4.ckpt" --new-head \
+  --lr 0.05
