@@ -584,12 +584,16 @@ static ts_status parse_raw_geometry(parser *p, const seg_info *g) {
     }
     if (p->raw_kind == RAW_POLYGONS && ts_buf_putc(&p->geom_raw, ']') != TS_OK)
         return ts_error(p->ctx, TS_ERR_NOMEM, "out of memory");
-    char where[600];
-    snprintf(where, sizeof where, "%s:%llu:%llu", p->path, (unsigned long long)p->rec_line,
-             (unsigned long long)p->rec_col);
     ts_jvalue *v = NULL;
-    if (ts_json_parse(p->ctx, where, p->geom_raw.data, p->geom_raw.len, &v) != TS_OK)
-        return bad_value(p, TS_ERR_INVALID, 0);
+    if (ts_json_parse(p->ctx, "", p->geom_raw.data, p->geom_raw.len, &v) != TS_OK) {
+        /* located at the record: the position inside the kept text means nothing */
+        char msg[512];
+        const char *e = ts_ctx_error(p->ctx);
+        for (int colons = 0; *e && colons < 3; e++) colons += *e == ':';
+        snprintf(msg, sizeof msg, "%s", *e == ' ' ? e + 1 : e);
+        ts_ctx_clear_error(p->ctx);
+        return bad_record(p, TS_ERR_INVALID, "in \"segmentation\": %s", msg);
+    }
     s = TS_OK;
     const char *bad = NULL;
     size_t rings = v->type == TS_JARRAY ? v->u.arr.count : 0;

@@ -32,6 +32,8 @@ printf '{"images":[{"id":1,"file_name":"a.jpg","width":4,"height":4}],"annotatio
 expect_fail "short rle without bbox" "rle.json:1:[0-9]+: RLE counts sum to 7, not height\*width = 4\*4" "$TS" convert "$TMP/rle.json" "$TMP/rle" --to yolo --no-images
 printf '{"images":[{"id":1,"file_name":"a.jpg","width":4,"height":4}],"annotations":[{"id":1,"image_id":1,"category_id":1,\n"segmentation":[[1,2,3,x]]}],"categories":[{"id":1,"name":"x"}]}' >"$TMP/junk.json"
 expect_fail "junk in polygon" "junk.json:2:[0-9]+: expected JSON text, found 'x'" "$TS" convert "$TMP/junk.json" "$TMP/junk" --to yolo --no-images
+printf '{"images":[{"id":1,"file_name":"a.jpg","width":4,"height":4}],"annotations":[{"id":1,"image_id":1,"category_id":1,\n"segmentation":[[1,2,3,4,5,1.2.3]]}],"categories":[{"id":1,"name":"x"}]}' >"$TMP/mal.json"
+expect_fail "malformed number without bbox" 'mal.json:1:[0-9]+: in "segmentation": malformed number "1.2.3"$' "$TS" convert "$TMP/mal.json" "$TMP/mal" --to yolo --no-images
 
 # captions name no category: counted as such, not as orphans
 expect_ok "captions info" "$TS" info --json "$SHARED/interop/datumaro/coco/coco_captions"
