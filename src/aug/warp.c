@@ -212,7 +212,7 @@ static void interior(double bx, double ax, double limx, double by, double ay, do
     double l = 0, h = w;
     const double b[2] = {bx, by}, a[2] = {ax, ay}, lim[2] = {limx, limy};
     for (int k = 0; k < 2; k++) {
-        if (a[k] == 0) {
+        if (fabs(a[k]) < 1e-12) { /* also tiny slopes, whose bounds would overflow an int */
             if (b[k] < 0 || b[k] >= lim[k]) l = h = 0;
             continue;
         }
@@ -220,9 +220,9 @@ static void interior(double bx, double ax, double limx, double by, double ay, do
         if (t0 > t1) { double t = t0; t0 = t1; t1 = t; }
         l = fmax(l, t0 + 1), h = fmin(h, t1 - 1);
     }
-    *lo = (int)ceil(fmax(0, l));
-    if (*lo > w) *lo = w; /* an empty interior past the row end: the border path does the row */
-    *hi = h <= l ? *lo : (int)floor(fmin(w, h));
+    /* clamp before converting: bounds far outside the row are not ints */
+    *lo = (int)ceil(fmin(w, fmax(0, l))); /* an empty interior past the row end: the border path does the row */
+    *hi = h <= l ? *lo : (int)floor(fmin(w, fmax(0, h)));
     if (*hi < *lo) *hi = *lo;
 }
 

@@ -243,3 +243,18 @@ TEST(aug_encoded_input_decodes_only_what_the_crop_keeps) {
     ts_aug_pipeline_destroy(p);
     free(bytes);
 }
+
+TEST(aug_warp_survives_near_vertical_source_rows) {
+    /* deg 89 + shear: a row's source x barely moves (slope ~1e-16); the
+     * interior bounds of such a row once overflowed an int (found by fuzzing) */
+    ts_ctx *ctx = ts_test_ctx();
+    ts_aug_pipeline *p = pipe_of(ctx, "{\"ops\": [{\"op\": \"affine\", \"scale\": 0.8, \"translate\": 0.45, \"shear\": 1, \"deg\": 89}]}");
+    for (int w = 5; p && w < 12; w++) {
+        ts_aug_sample s;
+        shape_sample(ctx, &s, w, 7, 3);
+        CHECK_OK(ctx, ts_aug_apply(ctx, p, 1, 0, 82, &s, NULL));
+        CHECK(s.image.w == w && s.image.h == 7);
+        ts_aug_sample_clear(&s);
+    }
+    ts_aug_pipeline_destroy(p);
+}
