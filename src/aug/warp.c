@@ -16,7 +16,6 @@
 /* Vector paths chosen at run time give the same bytes as the portable
  * loops; tests set aug_simd_off to run the portable ones and compare. */
 int aug_simd_off;
-int aug_vbmi(void);
 int aug_vbmi(void) {
 #ifdef AUG_X86
     static _Atomic int known; /* 0 unknown, 1 no, 2 yes */
