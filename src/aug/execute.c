@@ -410,20 +410,25 @@ static ts_status check_sample(ts_ctx *ctx, const ts_aug_sample *s) {
     return TS_OK;
 }
 
+/* Walk the pipeline for (seed, epoch, index), logging when asked. */
+static ts_status run_pipeline(exec *x, uint64_t seed, uint64_t epoch, uint64_t index, ts_buf *log) {
+    x->seed = seed, x->epoch = epoch, x->index = index, x->log = log;
+    if (log && ts_buf_printf(log, "{\"seed\": %llu, \"epoch\": %llu, \"index\": %llu, \"ops\": [",
+                             (unsigned long long)seed, (unsigned long long)epoch, (unsigned long long)index) != TS_OK)
+        return ts_error(x->ctx, TS_ERR_NOMEM, "out of memory");
+    ts_status s = run_node(x, &x->p->root, 1);
+    if (s == TS_OK) s = finish(x);
+    if (s == TS_OK && log && ts_buf_puts(log, "]}\n") != TS_OK) s = ts_error(x->ctx, TS_ERR_NOMEM, "out of memory");
+    return s;
+}
+
 ts_status ts_aug_apply(ts_ctx *ctx, const ts_aug_pipeline *p, uint64_t seed, uint64_t epoch, uint64_t index,
                        ts_aug_sample *sample, ts_buf *log) {
     ts_status s = check_sample(ctx, sample);
     if (s != TS_OK) return s;
     exec x;
     begin(&x, ctx, p, sample);
-    x.seed = seed, x.epoch = epoch, x.index = index, x.log = log;
-    if (log && ts_buf_printf(log, "{\"seed\": %llu, \"epoch\": %llu, \"index\": %llu, \"ops\": [",
-                             (unsigned long long)seed, (unsigned long long)epoch, (unsigned long long)index) != TS_OK)
-        return ts_error(ctx, TS_ERR_NOMEM, "out of memory");
-    s = run_node(&x, &p->root, 1);
-    if (s == TS_OK) s = finish(&x);
-    if (s == TS_OK && log && ts_buf_puts(log, "]}\n") != TS_OK) s = ts_error(ctx, TS_ERR_NOMEM, "out of memory");
-    return s;
+    return run_pipeline(&x, seed, epoch, index, log);
 }
 
 ts_status ts_aug_apply_encoded(ts_ctx *ctx, const ts_aug_pipeline *p, uint64_t seed, uint64_t epoch, uint64_t index,
@@ -434,14 +439,7 @@ ts_status ts_aug_apply_encoded(ts_ctx *ctx, const ts_aug_pipeline *p, uint64_t s
     if (s != TS_OK) return s;
     if (sample->image.data) ts_image_free(&sample->image);
     x.lazy = bytes, x.lazy_len = len, x.lazy_name = name;
-    x.seed = seed, x.epoch = epoch, x.index = index, x.log = log;
-    if (log && ts_buf_printf(log, "{\"seed\": %llu, \"epoch\": %llu, \"index\": %llu, \"ops\": [",
-                             (unsigned long long)seed, (unsigned long long)epoch, (unsigned long long)index) != TS_OK)
-        return ts_error(ctx, TS_ERR_NOMEM, "out of memory");
-    s = run_node(&x, &p->root, 1);
-    if (s == TS_OK) s = finish(&x);
-    if (s == TS_OK && log && ts_buf_puts(log, "]}\n") != TS_OK) s = ts_error(ctx, TS_ERR_NOMEM, "out of memory");
-    return s;
+    return run_pipeline(&x, seed, epoch, index, log);
 }
 
 static const aug_op *find_index(const aug_op *op, int index) {
