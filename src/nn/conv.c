@@ -12,7 +12,9 @@ typedef struct {
     const float *in;
     float *out;
     const float *aux;
-    size_t n;
+    size_t n;     /* samples of this job (a chunk of the batch for im2col / col2im) */
+    size_t first; /* im2col / col2im: first sample of the chunk */
+    size_t batch; /* im2col / col2im: samples in the activation planes */
 } job;
 
 /* C = op(A) op(B) (row-major, beta 0) split into one block per worker
@@ -24,6 +26,7 @@ typedef struct {
     int ta, tb, M, N, K, lda, ldb, ldc, parts;
     const float *A, *B;
     float *C;
+    float beta;
 } gemm_job;
 
 static void gemm_part(void *user, size_t begin, size_t end, int worker) {
@@ -44,16 +47,31 @@ static void gemm_part(void *user, size_t begin, size_t end, int worker) {
             C += (size_t)lo;
         }
         cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
-                    split_m ? hi - lo : g->M, split_m ? g->N : hi - lo, g->K, 1.0f, A, g->lda, B, g->ldb, 0.0f, C,
+                    split_m ? hi - lo : g->M, split_m ? g->N : hi - lo, g->K, 1.0f, A, g->lda, B, g->ldb, g->beta, C,
                     g->ldc);
     }
 }
 
-static void gemm(ts_nn_model *m, int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                 float *C, int ldc) {
-    gemm_job g = {ta, tb, M, N, K, lda, ldb, ldc, m->threads, A, B, C};
+static void gemm_beta(ts_nn_model *m, int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B,
+                      int ldb, float beta, float *C, int ldc) {
+    gemm_job g = {ta, tb, M, N, K, lda, ldb, ldc, m->threads, A, B, C, beta};
     if ((double)M * N * K < 2e6 || m->threads < 2) g.parts = 1;
     ts_pool_run(g.parts > 1 ? m->pool : NULL, (size_t)g.parts, 1, gemm_part, &g);
+}
+
+static void gemm(ts_nn_model *m, int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                 float *C, int ldc) {
+    gemm_beta(m, ta, tb, M, N, K, A, lda, B, ldb, 0.0f, C, ldc);
+}
+
+/* Convolutions run over chunks of the batch whose im2col matrix holds about
+ * this many floats (1 MiB): it stays in cache between im2col, the GEMMs and
+ * col2im instead of streaming a batch-sized matrix through memory. */
+#define COL_CHUNK_FLOATS ((size_t)1 << 18)
+
+static size_t chunk_samples(const nn_layer *l, size_t n) {
+    size_t per = (size_t)l->ic * l->k * l->k * l->oh * l->ow, c = per ? COL_CHUNK_FLOATS / per : n;
+    return c < 1 ? 1 : c > n ? n : c;
 }
 
 static int is_pointwise(const nn_layer *l) { return l->k == 1 && l->stride == 1 && l->pad == 0; }
@@ -68,7 +86,7 @@ static void im2col_rows(void *user, size_t begin, size_t end, int worker) {
         size_t c = r / kk, ki = (r % kk) / l->k, kj = r % l->k;
         float *dst = j->out + r * j->n * ohw;
         for (size_t s = 0; s < j->n; s++) {
-            const float *plane = j->in + (c * j->n + s) * ihw;
+            const float *plane = j->in + (c * j->batch + j->first + s) * ihw;
             for (int oy = 0; oy < l->oh; oy++) {
                 int iy = oy * l->stride - l->pad + (int)ki;
                 float *row = dst + (size_t)oy * l->ow;
@@ -104,13 +122,13 @@ static void col2im_channels(void *user, size_t begin, size_t end, int worker) {
     const nn_layer *l = j->l;
     size_t ihw = (size_t)l->ih * l->iw, ohw = (size_t)l->oh * l->ow;
     for (size_t c = begin; c < end; c++) {
-        memset(j->out + c * j->n * ihw, 0, sizeof(float) * j->n * ihw);
+        memset(j->out + (c * j->batch + j->first) * ihw, 0, sizeof(float) * j->n * ihw);
         for (int ki = 0; ki < l->k; ki++) {
             for (int kj = 0; kj < l->k; kj++) {
                 size_t r = (c * (size_t)l->k + (size_t)ki) * (size_t)l->k + (size_t)kj;
                 const float *src = j->in + r * j->n * ohw;
                 for (size_t s = 0; s < j->n; s++) {
-                    float *plane = j->out + (c * j->n + s) * ihw;
+                    float *plane = j->out + (c * j->batch + j->first + s) * ihw;
                     for (int oy = 0; oy < l->oh; oy++) {
                         int iy = oy * l->stride - l->pad + ki;
                         const float *row = src + (size_t)oy * l->ow;
@@ -150,37 +168,52 @@ static void bias_grad(void *user, size_t begin, size_t end, int worker) {
 }
 
 void nn_conv_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n) {
-    size_t ohw = (size_t)l->oh * l->ow, cols = n * ohw, krows = (size_t)l->ic * l->k * l->k;
-    const float *col = in;
-    if (!is_pointwise(l)) {
-        job j = {l, in, m->col, NULL, n};
+    size_t ohw = (size_t)l->oh * l->ow, ihw = (size_t)l->ih * l->iw, cols = n * ohw;
+    size_t krows = (size_t)l->ic * l->k * l->k, step = chunk_samples(l, n);
+    for (size_t s0 = 0; s0 < n; s0 += step) {
+        size_t cnt = n - s0 < step ? n - s0 : step, ccols = cnt * ohw;
+        if (is_pointwise(l)) {
+            gemm(m, 0, 0, l->oc, (int)ccols, (int)krows, l->w, (int)krows, in + s0 * ihw, (int)(n * ihw),
+                 l->out + s0 * ohw, (int)cols);
+            continue;
+        }
+        job j = {l, in, m->col, NULL, cnt, s0, n};
         ts_pool_run(m->pool, krows, 1, im2col_rows, &j);
-        col = m->col;
+        gemm(m, 0, 0, l->oc, (int)ccols, (int)krows, l->w, (int)krows, m->col, (int)ccols, l->out + s0 * ohw,
+             (int)cols);
     }
-    gemm(m, 0, 0, l->oc, (int)cols, (int)krows, l->w, (int)krows, col, (int)cols, l->out, (int)cols);
-    job b = {l, NULL, l->out, NULL, cols};
+    job b = {l, NULL, l->out, NULL, cols, 0, 0};
     ts_pool_run(m->pool, (size_t)l->oc, 1, add_bias, &b);
 }
 
+/* Per chunk: weight gradient accumulated chunk after chunk (a fixed order),
+ * then the input gradient through the same cached im2col buffer. */
 void nn_conv_backward(ts_nn_model *m, nn_layer *l, const float *in, float *din, size_t n) {
-    size_t ohw = (size_t)l->oh * l->ow, cols = n * ohw, krows = (size_t)l->ic * l->k * l->k;
-    job b = {l, l->dout, NULL, NULL, cols};
+    size_t ohw = (size_t)l->oh * l->ow, ihw = (size_t)l->ih * l->iw, cols = n * ohw;
+    size_t krows = (size_t)l->ic * l->k * l->k, step = chunk_samples(l, n);
+    job b = {l, l->dout, NULL, NULL, cols, 0, 0};
     ts_pool_run(m->pool, (size_t)l->oc, 1, bias_grad, &b);
-    const float *col = in;
-    if (!is_pointwise(l)) {
-        job j = {l, in, m->col, NULL, n};
+    for (size_t s0 = 0; s0 < n; s0 += step) {
+        size_t cnt = n - s0 < step ? n - s0 : step, ccols = cnt * ohw;
+        float beta = s0 ? 1.0f : 0.0f;
+        const float *dout = l->dout + s0 * ohw;
+        if (is_pointwise(l)) {
+            gemm_beta(m, 0, 1, l->oc, (int)krows, (int)ccols, dout, (int)cols, in + s0 * ihw, (int)(n * ihw), beta,
+                      l->gw, (int)krows);
+            if (din)
+                gemm(m, 1, 0, (int)krows, (int)ccols, l->oc, l->w, (int)krows, dout, (int)cols, din + s0 * ihw,
+                     (int)(n * ihw));
+            continue;
+        }
+        job j = {l, in, m->col, NULL, cnt, s0, n};
         ts_pool_run(m->pool, krows, 1, im2col_rows, &j);
-        col = m->col;
+        gemm_beta(m, 0, 1, l->oc, (int)krows, (int)ccols, dout, (int)cols, m->col, (int)ccols, beta, l->gw,
+                  (int)krows);
+        if (!din) continue;
+        gemm(m, 1, 0, (int)krows, (int)ccols, l->oc, l->w, (int)krows, dout, (int)cols, m->col, (int)ccols);
+        job c = {l, m->col, din, NULL, cnt, s0, n};
+        ts_pool_run(m->pool, (size_t)l->ic, 1, col2im_channels, &c);
     }
-    gemm(m, 0, 1, l->oc, (int)krows, (int)cols, l->dout, (int)cols, col, (int)cols, l->gw, (int)krows);
-    if (!din) return;
-    if (is_pointwise(l)) {
-        gemm(m, 1, 0, (int)krows, (int)cols, l->oc, l->w, (int)krows, l->dout, (int)cols, din, (int)cols);
-        return;
-    }
-    gemm(m, 1, 0, (int)krows, (int)cols, l->oc, l->w, (int)krows, l->dout, (int)cols, m->col, (int)cols);
-    job j = {l, m->col, din, NULL, n};
-    ts_pool_run(m->pool, (size_t)l->ic, 1, col2im_channels, &j);
 }
 
 /* ---- depthwise convolution: one k x k filter per channel ---------------- */
@@ -252,12 +285,12 @@ static void dw_backward_channels(void *user, size_t begin, size_t end, int worke
 }
 
 void nn_dwconv_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n) {
-    job j = {l, in, l->out, NULL, n};
+    job j = {l, in, l->out, NULL, n, 0, 0};
     ts_pool_run(m->pool, (size_t)l->oc, 1, dw_forward_channels, &j);
 }
 
 void nn_dwconv_backward(ts_nn_model *m, nn_layer *l, const float *in, float *din, size_t n) {
-    job j = {l, in, din, NULL, n};
+    job j = {l, in, din, NULL, n, 0, 0};
     ts_pool_run(m->pool, (size_t)l->oc, 1, dw_backward_channels, &j);
 }
 
@@ -287,7 +320,7 @@ void nn_fc_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n) {
     size_t k = (size_t)l->ic * l->ih * l->iw;
     const float *x = in;
     if (l->ih * l->iw != 1 || n == 1) {
-        job j = {l, in, l->aux, NULL, n};
+        job j = {l, in, l->aux, NULL, n, 0, 0};
         ts_pool_run(m->pool, n, 0, flatten_samples, &j);
         x = l->aux;
         /* out[units][N] = W[units][K] * X[N][K]^T */
@@ -297,14 +330,14 @@ void nn_fc_forward(ts_nn_model *m, nn_layer *l, const float *in, size_t n) {
         memcpy(l->aux, in, sizeof(float) * k * n);
         gemm(m, 0, 0, l->oc, (int)n, (int)k, l->w, (int)k, in, (int)n, l->out, (int)n);
     }
-    job b = {l, NULL, l->out, NULL, n};
+    job b = {l, NULL, l->out, NULL, n, 0, 0};
     ts_pool_run(m->pool, (size_t)l->oc, 0, add_bias, &b);
 }
 
 void nn_fc_backward(ts_nn_model *m, nn_layer *l, float *din, size_t n) {
     size_t k = (size_t)l->ic * l->ih * l->iw;
     int flat = l->ih * l->iw != 1 || n == 1;
-    job b = {l, l->dout, NULL, NULL, n};
+    job b = {l, l->dout, NULL, NULL, n, 0, 0};
     ts_pool_run(m->pool, (size_t)l->oc, 0, bias_grad, &b);
     if (flat) {
         gemm(m, 0, 0, l->oc, (int)k, (int)n, l->dout, (int)n, l->aux, (int)k, l->gw, (int)k);
@@ -315,7 +348,7 @@ void nn_fc_backward(ts_nn_model *m, nn_layer *l, float *din, size_t n) {
     if (flat) {
         /* dX[N][K] = dOut^T * W, into the flat buffer, then back to CNHW */
         gemm(m, 1, 0, (int)n, (int)k, l->oc, l->dout, (int)n, l->w, (int)k, l->aux, (int)k);
-        job j = {l, l->aux, din, NULL, n};
+        job j = {l, l->aux, din, NULL, n, 0, 0};
         ts_pool_run(m->pool, n, 0, unflatten_samples, &j);
     } else {
         gemm(m, 1, 0, (int)k, (int)n, l->oc, l->w, (int)k, l->dout, (int)n, din, (int)n);
