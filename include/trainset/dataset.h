@@ -241,6 +241,15 @@ ts_status ts_dataset_validate(ts_ctx *ctx, const ts_dataset *ds);
 /* Approximate bytes held by the dataset. */
 size_t ts_dataset_memory(const ts_dataset *ds);
 
+/* ---- polygons -------------------------------------------------------------- */
+
+/* Area enclosed by a closed ring of n vertices (x, y interleaved), by the
+ * shoelace formula, as a non-negative number. */
+double ts_ring_area(const double *xy, uint32_t n_vertices);
+/* Summed area of polygon rings as stored in ts_annotation (ring_sizes in
+ * coordinates, so twice the vertices). */
+double ts_polygons_area(const double *coords, const uint32_t *ring_sizes, uint32_t n_rings);
+
 /* ---- masks (COCO RLE) ------------------------------------------------------ */
 
 /* Decode COCO's compressed RLE string into run lengths (malloc'd). */

@@ -39,15 +39,6 @@ static int ring_self_intersects(const double *xy, uint32_t n) {
     return 0;
 }
 
-static double ring_area(const double *xy, uint32_t n) {
-    double s = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t j = (i + 1) % n;
-        s += xy[2 * i] * xy[2 * j + 1] - xy[2 * j] * xy[2 * i + 1];
-    }
-    return fabs(s) / 2;
-}
-
 static ts_status flag(finding *f, int64_t image, int64_t ann) {
     if (!f) return TS_OK;
     f->count++;
@@ -76,7 +67,7 @@ static ts_status check_geometry(integrity_findings *F, const ts_annotation *a, i
             uint32_t n = a->ring_sizes[r];
             int finite = 1;
             for (uint32_t k = 0; k < n; k++) finite &= isfinite(xy[k]);
-            if (n % 2 || n < 6 || !finite || ring_area(xy, n / 2) < 1e-9) degenerate = 1;
+            if (n % 2 || n < 6 || !finite || ts_ring_area(xy, n / 2) < 1e-9) degenerate = 1;
             else crossing |= ring_self_intersects(xy, n / 2);
             xy += n;
         }

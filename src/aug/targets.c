@@ -9,24 +9,6 @@
 
 #include "aug_internal.h"
 
-static double ring_area(const double *xy, uint32_t n) {
-    double s = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t j = (i + 1) % n;
-        s += xy[2 * i] * xy[2 * j + 1] - xy[2 * j] * xy[2 * i + 1];
-    }
-    return fabs(s) / 2;
-}
-
-static double polygons_area(const double *coords, const uint32_t *sizes, uint32_t n) {
-    double a = 0;
-    for (uint32_t r = 0; r < n; r++) {
-        a += ring_area(coords, sizes[r] / 2);
-        coords += sizes[r];
-    }
-    return a;
-}
-
 static uint64_t mask_area(const uint8_t *m, size_t n) {
     uint64_t a = 0;
     for (size_t i = 0; i < n; i++) a += m[i] != 0;
@@ -34,7 +16,7 @@ static uint64_t mask_area(const uint8_t *m, size_t n) {
 }
 
 void aug_object_area(const ts_aug_object *o, double *area) {
-    if (o->n_rings) *area = polygons_area(o->coords, o->ring_sizes, o->n_rings);
+    if (o->n_rings) *area = ts_polygons_area(o->coords, o->ring_sizes, o->n_rings);
     else if (o->has_box) *area = o->bbox[2] * o->bbox[3];
     else *area = 0;
 }
@@ -116,7 +98,7 @@ static ts_status move_polygons(ts_ctx *ctx, ts_aug_object *o, const point_map *p
         return TS_ERR_NOMEM;
     }
     for (uint32_t i = 0; i + 1 < total; i += 2) map_point(pm, o->coords[i], o->coords[i + 1], &moved[i], &moved[i + 1]);
-    double full = polygons_area(moved, o->ring_sizes, o->n_rings);
+    double full = ts_polygons_area(moved, o->ring_sizes, o->n_rings);
     uint32_t written = 0, rings = 0;
     const double *ring = moved;
     for (uint32_t r = 0; r < o->n_rings; r++) {
@@ -137,7 +119,7 @@ static ts_status move_polygons(ts_ctx *ctx, ts_aug_object *o, const point_map *p
         if (k >= 3) sizes[rings++] = 2 * k, written += 2 * k;
         ring += o->ring_sizes[r];
     }
-    double kept = polygons_area(out, sizes, rings);
+    double kept = ts_polygons_area(out, sizes, rings);
     free(o->coords);
     free(o->ring_sizes);
     free(moved);
