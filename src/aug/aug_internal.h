@@ -80,6 +80,12 @@ struct ts_aug_pipeline {
     int n_ops;
 };
 
+/* 1 when the AVX-512 VBMI paths (table lookups, row reversal) run; they
+ * give the same bytes as the portable loops, which tests force by setting
+ * aug_simd_off (warp.c) to compare the two. */
+int aug_vbmi(void);
+extern int aug_simd_off;
+
 const aug_op_def *aug_find_op(const char *name);
 extern const aug_op_def *const aug_all_ops[];
 

@@ -159,9 +159,7 @@ static void reset_lut(exec *x) {
  * usual case: brightness, contrast, gamma) is applied to the row as one
  * run of bytes; distinct tables go pixel by pixel. With AVX-512 VBMI a
  * 256-entry table is four registers and 64 lookups are two permutes and a
- * blend on the top bit; the scalar loops give the same bytes. aug_vbmi
- * (warp.c) says whether that path is there and not turned off by a test. */
-int aug_vbmi(void);
+ * blend on the top bit; the scalar loops give the same bytes. */
 
 #ifdef AUG_X86
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) static __m512i lut64(__m512i v, const __m512i t[4]) {

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 
 #include "../test.h"
+#include "aug/aug_internal.h"
 #include "trainset/aug.h"
 
-extern int aug_simd_off; /* src/aug/warp.c */
 
 /* A random w x h x c image; `pad` extra bytes at the end of every row. */
 static void random_image(ts_image *img, int w, int h, int c, int pad, uint64_t seed) {
