@@ -1,40 +1,19 @@
 /* The format registry. Each format file defines one `const ts_format
  * ts_format_<name>`; the table lists them all, detection picks the best. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "trainset/formats.h"
 
-/* Weak references: a format whose file is not linked in is left out. */
-#define FORMAT(name) extern const ts_format ts_format_##name __attribute__((weak));
-FORMAT(coco)
-FORMAT(voc)
-FORMAT(yolo)
-FORMAT(openimages)
-FORMAT(imagefolder)
-FORMAT(cvat)
-FORMAT(idx)
-FORMAT(wds)
-#undef FORMAT
+extern const ts_format ts_format_coco, ts_format_voc, ts_format_yolo, ts_format_openimages, ts_format_imagefolder,
+    ts_format_cvat, ts_format_idx, ts_format_wds;
 
-static const ts_format *all_formats[16];
-static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+/* Detection asks every format; ties go to the earlier one. */
+static const ts_format *const all_formats[] = {&ts_format_coco, &ts_format_voc,   &ts_format_yolo,
+                                               &ts_format_openimages, &ts_format_imagefolder,
+                                               &ts_format_cvat, &ts_format_idx,   &ts_format_wds, NULL};
 
-static void build_table(void) {
-    const ts_format *candidates[] = {&ts_format_coco, &ts_format_voc,  &ts_format_yolo,
-                                     &ts_format_openimages, &ts_format_imagefolder, &ts_format_cvat,
-                                     &ts_format_idx,  &ts_format_wds};
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
-        if (candidates[i]) all_formats[n++] = candidates[i];
-    all_formats[n] = NULL;
-}
-
-const ts_format *const *ts_formats(void) {
-    pthread_once(&table_once, build_table);
-    return all_formats;
-}
+const ts_format *const *ts_formats(void) { return all_formats; }
 
 const ts_format *ts_format_find(const char *name) {
     for (const ts_format *const *f = ts_formats(); *f; f++)
