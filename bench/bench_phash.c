@@ -10,6 +10,10 @@
 
 #include "trainset.h"
 
+#ifndef MIN_SIDE
+#define MIN_SIDE 64 /* short side kept by the scaled decode (the audit analyses at 128) */
+#endif
+
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); /* CPU time: steadier on a shared machine */
@@ -24,7 +28,7 @@ typedef struct {
 
 static uint64_t hash_of(ts_ctx *ctx, const photo *p, int scaled) {
     ts_decode_opts o = ts_decode_opts_default();
-    if (scaled) o.scale_denom = ts_phash_scale_denom(p->w, p->h, 64);
+    if (scaled) o.scale_denom = ts_phash_scale_denom(p->w, p->h, MIN_SIDE);
     ts_image img;
     uint64_t h = 0;
     if (ts_image_decode(ctx, "bench", p->bytes, p->len, &o, &img, NULL) != TS_OK) return 0;
