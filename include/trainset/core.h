@@ -146,6 +146,14 @@ ts_status ts_buf_put_json_string(ts_buf *buf, const char *s);
 /* Format the shortest round-trip text of v into out (at least 32 bytes);
  * returns its length. */
 size_t ts_format_double(char *out, double v);
+/* Decimal text of v into out (at least 21 bytes, not NUL-terminated);
+ * returns its length. */
+size_t ts_format_int(char *out, int64_t v);
+/* v with 12 fixed decimals, trailing zeros trimmed ("0.5", "0.123456789012"),
+ * exact to 5e-13: enough for normalized coordinates to round-trip to 1e-6
+ * px, and much faster than printf. Large or non-finite values fall back to
+ * ts_format_double. */
+size_t ts_format_fixed12(char *out, double v);
 
 /* ---- string interning ---------------------------------------------------- */
 

@@ -131,14 +131,7 @@ ts_status ts_buf_printf(ts_buf *buf, const char *fmt, ...) {
 
 ts_status ts_buf_put_int(ts_buf *buf, int64_t v) {
     char tmp[24];
-    int i = 24;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) tmp[--i] = '-';
-    return ts_buf_append(buf, tmp + i, (size_t)(24 - i));
+    return ts_buf_append(buf, tmp, ts_format_int(tmp, v));
 }
 
 ts_status ts_buf_put_double(ts_buf *buf, double v) {

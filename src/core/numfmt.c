@@ -62,3 +62,41 @@ size_t ts_format_double(char *out, double v) {
     }
     return strlen(out);
 }
+
+size_t ts_format_fixed12(char *out, double v) {
+    if (!isfinite(v) || fabs(v) >= 9e6) return ts_format_double(out, v);
+    double r = nearbyint(v * 1e12);
+    char *p = out;
+    if (r < 0) {
+        *p++ = '-';
+        r = -r;
+    }
+    uint64_t u = (uint64_t)r;
+    if (u == 0) {
+        out[0] = '0';
+        out[1] = 0;
+        return 1;
+    }
+    uint64_t ip = u / 1000000000000ull, fp = u % 1000000000000ull;
+    p += write_u64(p, ip);
+    if (fp) {
+        char frac[12];
+        for (int i = 11; i >= 0; i--) {
+            frac[i] = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        int n = 12;
+        while (frac[n - 1] == '0') n--;
+        *p++ = '.';
+        memcpy(p, frac, (size_t)n);
+        p += n;
+    }
+    *p = 0;
+    return (size_t)(p - out);
+}
+
+size_t ts_format_int(char *out, int64_t v) {
+    if (v >= 0) return write_u64(out, (uint64_t)v);
+    out[0] = '-';
+    return 1 + write_u64(out + 1, (uint64_t)0 - (uint64_t)v);
+}

@@ -63,9 +63,5 @@ int ts_yolo_looks_like_label(const char *path);
 
 ts_status ts_yolo_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, const ts_write_opts *opts);
 
-/* Fixed-point text of v with up to 12 decimals, trailing zeros dropped: YOLO
- * normalized values written this way read back within 1e-12 of the image
- * size, i.e. under 1e-6 px for images up to 10^6 px. Returns the length. */
-size_t ts_format_fixed12(char *out, double v);
 
 #endif

@@ -11,49 +11,6 @@
 
 #include "formats/yolo_internal.h"
 
-static size_t put_u64(char *out, uint64_t u) {
-    char tmp[24];
-    int i = 24;
-    do {
-        tmp[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    memcpy(out, tmp + i, (size_t)(24 - i));
-    return (size_t)(24 - i);
-}
-
-size_t ts_format_fixed12(char *out, double v) {
-    if (!isfinite(v) || fabs(v) >= 9e6) return ts_format_double(out, v);
-    double r = nearbyint(v * 1e12);
-    char *p = out;
-    if (r < 0) {
-        *p++ = '-';
-        r = -r;
-    }
-    uint64_t u = (uint64_t)r;
-    if (u == 0) {
-        out[0] = '0';
-        out[1] = 0;
-        return 1;
-    }
-    uint64_t ip = u / 1000000000000ull, fp = u % 1000000000000ull;
-    p += put_u64(p, ip);
-    if (fp) {
-        char frac[12];
-        for (int i = 11; i >= 0; i--) {
-            frac[i] = (char)('0' + fp % 10);
-            fp /= 10;
-        }
-        int n = 12;
-        while (frac[n - 1] == '0') n--;
-        *p++ = '.';
-        memcpy(p, frac, (size_t)n);
-        p += n;
-    }
-    *p = 0;
-    return (size_t)(p - out);
-}
-
 typedef struct {
     ts_ctx *ctx;
     const ts_dataset *ds;
@@ -207,7 +164,7 @@ static ts_status put_num(ts_buf *b, double v) {
 static ts_status box_row(ywriter *w, int64_t cls, const ts_annotation *a, int W, int H) {
     const double *b = a->bbox;
     char tmp[256];
-    size_t n = put_u64(tmp, (uint64_t)cls);
+    size_t n = ts_format_int(tmp, cls);
     tmp[n++] = ' ';
     n += ts_format_fixed12(tmp + n, (b[0] + b[2] / 2) / W);
     tmp[n++] = ' ';
@@ -226,7 +183,7 @@ static ts_status box_row(ywriter *w, int64_t cls, const ts_annotation *a, int W,
 
 static ts_status seg_row(ywriter *w, int64_t cls, const ts_annotation *a, int W, int H) {
     char tmp[24];
-    ts_status s = ts_buf_append(&w->text, tmp, put_u64(tmp, (uint64_t)cls));
+    ts_status s = ts_buf_append(&w->text, tmp, ts_format_int(tmp, cls));
     for (uint32_t k = 0; k + 1 < a->ring_sizes[0] && s == TS_OK; k += 2) {
         s = ts_buf_putc(&w->text, ' ');
         if (s == TS_OK) s = put_num(&w->text, a->coords[k] / W);
