@@ -17,6 +17,9 @@ gcc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Isrc -o "$out/bench_phash" bench/bench
   -Wl,--whole-archive "$BUILD/libtrainset.a" -Wl,--no-whole-archive $LIBS || exit 1
 echo "== perceptual hash of $photos, one thread"
 "$out/bench_phash" "$photos" "$secs" | tee "$out/phash.txt"
+/usr/bin/python3 bench/phash_peer.py "$photos" "$secs" | tee -a "$out/phash.txt"
+awk '/^scaled_decode_hash/ { s = $2 } /^cv2_full_decode_resize/ { c = $2 }
+     END { if (c) printf "trainset scaled-decode hash vs cv2 full grey decode + resize: %.2fx\n", s / c }' "$out/phash.txt"
 echo "== whole audit of Fashion-MNIST (-j 2)"
 /usr/bin/time -v "$BUILD/trainset" audit /usr/share/datasets/fashion-mnist -j 2 -q --json "$out/fm.json" \
   2> "$out/fm.time"
