@@ -28,7 +28,7 @@ typedef struct {
 
 static uint64_t hash_of(ts_ctx *ctx, const photo *p, int scaled) {
     ts_decode_opts o = ts_decode_opts_default();
-    if (scaled) o.scale_denom = ts_phash_scale_denom(p->w, p->h, MIN_SIDE);
+    if (scaled) o.scale_denom = ts_phash_scale_denom(p->w, p->h, MIN_SIDE), o.channels = 1; /* the hash is on luma */
     ts_image img;
     uint64_t h = 0;
     if (ts_image_decode(ctx, "bench", p->bytes, p->len, &o, &img, NULL) != TS_OK) return 0;
