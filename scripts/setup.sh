@@ -7,12 +7,15 @@ packages=(
   gcc make pkg-config clang libclang-rt-14-dev
   libturbojpeg0-dev libpng-dev libwebp-dev libexpat1-dev libarchive-dev
   libxxhash-dev libopenblas-dev zlib1g-dev libjpeg62-turbo-dev
-  python3-numpy dataset-fashion-mnist chromium
+  python3-numpy dataset-fashion-mnist
+  chromium        # the audit's HTML report is tested in a real browser
+  python3-opencv  # resampling is tested against cv2
+  time            # /usr/bin/time -v for peak memory in CLI tests and benchmarks
 )
-# Peers for the benchmarks and the binding tests (python3-opencv,
-# python3-torch, python3-torchvision) are large: only `make bench` asks.
+# The other peers of the benchmarks (PyTorch, torchvision, Pillow) are
+# large: only `make bench` asks for them.
 if [ "${TS_SETUP_PEERS:-0}" = 1 ]; then
-  packages+=(python3-opencv python3-torch python3-torchvision time python3-pil)
+  packages+=(python3-torch python3-torchvision python3-pil)
 fi
 
 missing=()
