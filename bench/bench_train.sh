@@ -41,11 +41,11 @@ for t in $threads; do
 done
 
 if [ "$accuracy" = 1 ]; then
-  # The documented recipe: cnn-small, SGD + Nesterov, cosine schedule, flips.
-  echo "full run: cnn-small on 60000 images, 12 epochs, validated on the 10000 test images"
+  # The documented recipe: cnn-small, SGD + Nesterov, cosine schedule, flips, label smoothing.
+  echo "full run: cnn-small on 60000 images, 15 epochs, validated on the 10000 test images"
   TIMEFORMAT="%R s wall, %U s user, %S s sys"
-  { time "$TS" train "$FM" --model cnn-small --val-split test --epochs 12 --batch 64 --lr 0.05 --nesterov \
-      --weight-decay 5e-4 --schedule cosine --flip -j 2 --seed 0 -o "$out/fmnist.ckpt" --json -q > "$out/fmnist_train.json" ; } 2> "$out/fmnist_time.txt"
+  { time "$TS" train "$FM" --model cnn-small --val-split test --epochs 15 --batch 64 --lr 0.05 --nesterov \
+      --weight-decay 5e-4 --schedule cosine --flip --label-smoothing 0.1 -j 2 --seed 0 -o "$out/fmnist.ckpt" --json -q > "$out/fmnist_train.json" ; } 2> "$out/fmnist_time.txt"
   "$TS" predict "$out/fmnist.ckpt" "$FM" --split test -o "$out/fmnist_pred.json" --json -q > "$out/fmnist_pred.out"
   echo "test accuracy $(num top1 "$out/fmnist_pred.out") (top-5 $(num top5 "$out/fmnist_pred.out")), training $(cat "$out/fmnist_time.txt")"
 fi
