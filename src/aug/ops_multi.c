@@ -153,6 +153,7 @@ static ts_status cutmix_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) 
         free(o->coords), free(o->ring_sizes), free(o->mask);
         o->coords = NULL, o->ring_sizes = NULL, o->mask = NULL, o->n_rings = 0;
         if (!o->has_box || bx1 <= bx0 || by1 <= by0) {
+            if (o->has_box) o->visibility = 0; /* a box outside the cut goes; an image label stays */
             o->has_box = 0;
             memset(o->bbox, 0, sizeof o->bbox);
             continue;

@@ -129,7 +129,7 @@ static ts_status move_polygons(ts_ctx *ctx, ts_aug_object *o, const point_map *p
     o->n_rings = rings;
     if (full > 0) o->visibility *= kept / full;
     box_of_points(out, written / 2, o->bbox);
-    if (!rings) o->has_box = 0, memset(o->bbox, 0, sizeof o->bbox);
+    if (!rings) o->has_box = 0, o->visibility = 0, memset(o->bbox, 0, sizeof o->bbox); /* nothing left of it */
     return TS_OK;
 }
 
@@ -143,8 +143,9 @@ static void box_from_mask(ts_aug_object *o, int w, int h) {
                 if (y < y0) y0 = y;
                 if (y > y1) y1 = y;
             }
-    if (x1 < 0) {
+    if (x1 < 0) { /* the mask left the image */
         o->has_box = 0;
+        o->visibility = 0;
         memset(o->bbox, 0, sizeof o->bbox);
         return;
     }
@@ -246,7 +247,14 @@ void aug_targets_filter(const ts_aug_pipeline *p, ts_aug_sample *s) {
         ts_aug_object *o = &s->objects[i];
         double area;
         aug_object_area(o, &area);
-        int keypoints_only = !o->has_box && !o->n_rings && !o->mask && o->n_keypoints;
+        int no_shape = !o->has_box && !o->n_rings && !o->mask;
+        /* an image-level label has no geometry to lose: it stays (a box or
+         * shape moved out of the image has visibility 0 and goes) */
+        if (no_shape && !o->n_keypoints && o->visibility > 0) {
+            s->objects[w++] = *o;
+            continue;
+        }
+        int keypoints_only = no_shape && o->n_keypoints;
         int gone = !keypoints_only && (!o->has_box || o->bbox[2] <= 0 || o->bbox[3] <= 0);
         if (!gone && !keypoints_only)
             gone = area < p->min_area || o->visibility < p->min_visibility || o->bbox[2] < p->min_width ||

@@ -141,3 +141,28 @@ TEST(aug_multi_image_ops_combine_targets) {
     ts_aug_sample_clear(&s);
     ts_aug_pipeline_destroy(p);
 }
+
+TEST(aug_image_labels_survive_every_op) {
+    /* classification samples: one object with no geometry, which no op may drop */
+    ts_ctx *ctx = ts_test_ctx();
+    for (const char *const *name = ts_aug_op_names(); *name; name++) {
+        char json[256];
+        snprintf(json, sizeof json, "{\"ops\": [{\"op\": \"%s\"}], \"min_visibility\": 0.5, \"min_area\": 10}", *name);
+        ts_aug_pipeline *p;
+        if (!CHECK(ts_aug_pipeline_parse(ctx, "t", json, strlen(json), &p) == TS_OK)) continue;
+        ts_aug_sample s;
+        memset(&s, 0, sizeof s);
+        ts_image_alloc(ctx, 28, 28, 1, TS_PIX_U8, &s.image);
+        s.objects = calloc(1, sizeof *s.objects);
+        s.n_objects = 1;
+        s.objects[0].category_id = 7;
+        int gray = 1;
+        s.partner = partner, s.partner_user = &gray;
+        CHECK_OK(ctx, ts_aug_apply(ctx, p, 2, 0, 5, &s, NULL));
+        int kept = 0;
+        for (size_t i = 0; i < s.n_objects; i++) kept |= s.objects[i].category_id == 7;
+        if (!kept) ts_test_failf(__FILE__, __LINE__, "%s dropped the image label", *name);
+        ts_aug_sample_clear(&s);
+        ts_aug_pipeline_destroy(p);
+    }
+}
