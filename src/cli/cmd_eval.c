@@ -152,6 +152,35 @@ static void json_coco(ts_buf *b, const ts_coco_eval *ev, ts_iou_type type) {
                   (unsigned long long)loaded, (unsigned long long)dropped, (unsigned long long)ignored);
 }
 
+/* --compare for image-label predictions: accuracy, top-k and F1 per file. */
+static int compare_classification(cli_env *env, const ts_dataset *gt, const pred_file *files, size_t nf, int top_k,
+                                  ts_buf *json) {
+    if (json) ts_buf_puts(json, ",\"compare\":[");
+    if (!env->json && !env->quiet)
+        printf("\n%-32s %9s %9s %9s %9s\n", "predictions", "top-1", "top-k", "macro F1", "micro F1");
+    for (size_t i = 0; i < nf; i++) {
+        ts_cls_result r;
+        ts_status st = ts_cls_evaluate(env->ctx, gt, files[i].ds, top_k, &r);
+        if (st != TS_OK) return cli_fail(env, st);
+        if (json) {
+            ts_buf_puts(json, i ? ",{\"file\":" : "{\"file\":");
+            ts_buf_put_json_string(json, files[i].path);
+            ts_buf_puts(json, ",\"accuracy\":");
+            ts_buf_put_double(json, r.accuracy);
+            ts_buf_puts(json, ",\"top_k_accuracy\":");
+            ts_buf_put_double(json, r.top_k);
+            ts_buf_puts(json, ",\"macro_f1\":");
+            ts_buf_put_double(json, r.macro_f1);
+            ts_buf_puts(json, "}");
+        }
+        if (!env->json && !env->quiet)
+            printf("%-32.32s %9.4f %9.4f %9.4f %9.4f\n", files[i].path, r.accuracy, r.top_k, r.macro_f1, r.micro_f1);
+        ts_cls_result_free(&r);
+    }
+    if (json) ts_buf_puts(json, "]");
+    return 0;
+}
+
 static int run_classification(cli_env *env, ts_dataset *gt, ts_dataset *pred, int top_k, ts_buf *json) {
     ts_cls_result r;
     ts_status st = ts_cls_evaluate(env->ctx, gt, pred, top_k, &r);
@@ -307,6 +336,10 @@ static int eval_main(cli_env *env, int argc, char **argv) {
     ts_buf_puts(&json, "{");
     if (ts_eval_is_classification(files[0].ds)) {
         rc = run_classification(env, gt, files[0].ds, top_k, json_out ? &json : NULL);
+        if (!rc && (plot || csv))
+            ts_warn(env->ctx, "--plot and --pr-curves draw detection PR curves; image-label predictions get the "
+                              "metrics above (and --compare a table of them)");
+        if (!rc && nf > 1) rc = compare_classification(env, gt, files, nf, top_k, json_out ? &json : NULL);
     } else {
         for (size_t i = 0; i < nf && !rc; i++)
             if ((st = evaluate_file(env, gt, &files[i], type)) != TS_OK) rc = cli_fail(env, st);
