@@ -18,7 +18,7 @@ echo '[{"image_id": 1, "category_id": 1, "score": 0.9}, {"image_id": 2, "categor
 expect_ok "compare two label prediction files" "$TS" eval "$TMP/gt.json" "$TMP/a.json" --compare "$TMP/b.json" \
   --plot "$TMP/pr.svg" --json "$TMP/cmp.json"
 expect_grep "plot request explained" "draw detection PR curves" "$TMP/err"
-expect_eq "accuracies and top-2 of both files" "1.0 0.75 1.0 1.0" "$(/usr/bin/python3 -c "
+expect_eq "accuracies and top-2 of both files" "1.00 0.75 1.00 1.00" "$(/usr/bin/python3 -c "
 import json; c = json.load(open('$TMP/cmp.json'))['compare']
-print(round(c[0]['accuracy'], 2), round(c[1]['accuracy'], 2), round(c[0]['top_k_accuracy'], 2), round(c[1]['top_k_accuracy'], 2))")"
+print(' '.join('%.2f' % v for v in (c[0]['accuracy'], c[1]['accuracy'], c[0]['top_k_accuracy'], c[1]['top_k_accuracy'])))")"
 finish
