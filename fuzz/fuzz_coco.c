@@ -16,12 +16,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char path[64], out[64];
     snprintf(path, sizeof path, "/tmp/fuzz_coco_%d.json", (int)getpid());
     snprintf(out, sizeof out, "/tmp/fuzz_coco_%d_out.json", (int)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f) return 0;
-    if (size) fwrite(data, 1, size, f);
-    fclose(f);
     ts_ctx *ctx = NULL;
     if (ts_ctx_create(&ctx) != TS_OK) return 0;
+    if (ts_file_write_staged(ctx, path, data, size) != TS_OK) {
+        ts_ctx_destroy(ctx);
+        return 0;
+    }
     ts_read_opts opts[3] = {{0, NULL}, {0, NULL}, {TS_READ_SKIP_GEOMETRY | TS_READ_NO_PROBE, NULL}};
     for (int mode = 0; mode < 3; mode++) {
         ts_ctx_set_lenient(ctx, mode == 1);

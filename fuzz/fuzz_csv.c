@@ -64,10 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (ts_csv_open_buffer(ctx, "fuzz.csv", (const char *)data, size, &a) == TS_OK) ha = digest(a, &sa, &ra);
     char path[64];
     snprintf(path, sizeof path, "/dev/shm/fuzz_csv_%d.csv", (int)getpid());
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        if (size) fwrite(data, 1, size, f);
-        fclose(f);
+    if (ts_file_write_staged(ctx, path, data, size) == TS_OK) {
         if (ts_csv_open_file_window(ctx, path, 1 + (size ? data[0] % 16 : 0), &b) == TS_OK) {
             hb = digest(b, &sb, &rb);
             if (a && (sa != sb || ra != rb || (sa == TS_OK && ha != hb))) abort(); /* file and buffer disagree */

@@ -78,10 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     char path[64];
     snprintf(path, sizeof path, "/tmp/fuzz_eval_%d.json", (int)getpid());
-    FILE *f = fopen(path, "wb");
-    if (f) {
-        if (size) fwrite(data, 1, size, f);
-        fclose(f);
+    if (ts_file_write_staged(ctx, path, data, size) == TS_OK) {
         ts_dataset *dt = NULL;
         ts_ctx_set_lenient(ctx, size & 2 ? 1 : 0);
         if (gt && ts_dataset_read(ctx, path, "coco", NULL, &dt) == TS_OK) {

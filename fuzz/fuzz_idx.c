@@ -13,10 +13,7 @@ static char dir[64];
 static void put(const char *name, const void *data, size_t len) {
     char path[128];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f) abort();
-    if (len) fwrite(data, 1, len, f);
-    fclose(f);
+    if (ts_file_write_staged(NULL, path, data, len) != TS_OK) abort();
 }
 
 static void read_dir(ts_ctx *ctx) {

@@ -33,14 +33,8 @@ static const char *const valid[] = {
 
 static void put(ts_ctx *ctx, const char *name, const void *d, size_t n) {
     char *p = ts_path_join(root, name);
-    char *parent = p ? ts_path_dirname(p) : NULL;
-    if (parent) ts_mkdirs(ctx, parent);
-    FILE *f = p ? fopen(p, "wb") : NULL;
-    if (f) {
-        if (n) fwrite(d, 1, n, f);
-        fclose(f);
-    }
-    free(parent);
+    if (p) ts_file_write_staged(ctx, p, d, n);
+    ts_ctx_clear_error(ctx);
     free(p);
 }
 

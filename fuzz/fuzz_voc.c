@@ -41,14 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t records = 0;
     ts_ctx_clear_error(ctx);
     (void)xml_stream_buffer(ctx, "fuzz.xml", data, size, count_record, &records);
-    ts_mkdirs(ctx, dir);
-    FILE *f = fopen(path, "wb");
-    if (!f) {
+    if (ts_file_write_staged(ctx, path, data, size) != TS_OK) {
         ts_ctx_destroy(ctx);
         return 0;
     }
-    if (size) fwrite(data, 1, size, f);
-    fclose(f);
     ts_read_opts opts[3] = {{TS_READ_NO_PROBE, NULL}, {TS_READ_NO_PROBE, "train"}, {TS_READ_SKIP_GEOMETRY, NULL}};
     for (int mode = 0; mode < 3; mode++) {
         ts_ctx_set_lenient(ctx, mode == 1);

@@ -17,10 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     char path[128];
     snprintf(path, sizeof path, "%s/train-000000.tar", dir);
-    FILE *f = fopen(path, "wb");
-    if (!f) abort();
-    if (size) fwrite(data, 1, size, f);
-    fclose(f);
+    if (ts_file_write_staged(NULL, path, data, size) != TS_OK) abort();
     ts_ctx *ctx = NULL;
     if (ts_ctx_create(&ctx) != TS_OK) return 0;
     ts_limits lim = ts_ctx_limits(ctx);

@@ -16,14 +16,8 @@ static char flat[64], tree[64], out[64];
 
 static void put(ts_ctx *ctx, const char *dir, const char *name, const void *d, size_t n) {
     char *p = ts_path_join(dir, name);
-    char *parent = p ? ts_path_dirname(p) : NULL;
-    if (parent) ts_mkdirs(ctx, parent);
-    FILE *f = p ? fopen(p, "wb") : NULL;
-    if (f) {
-        if (n) fwrite(d, 1, n, f);
-        fclose(f);
-    }
-    free(parent);
+    if (p) ts_file_write_staged(ctx, p, d, n);
+    ts_ctx_clear_error(ctx);
     free(p);
 }
 
