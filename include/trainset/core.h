@@ -176,6 +176,12 @@ size_t ts_strpool_bytes(const ts_strpool *pool); /* memory held */
  * digits, O(n)); both arrays are permuted together. */
 ts_status ts_sort_by_key(ts_ctx *ctx, uint64_t *keys, uint32_t *idx, size_t n);
 
+/* Disjoint sets over a parent array (parent[i] == i for a root): the root
+ * of x, halving the path; and the union of two sets, the smaller root
+ * becoming the root (so a cluster's root is its first member). */
+uint32_t ts_uf_find(uint32_t *parent, uint32_t x);
+void ts_uf_union(uint32_t *parent, uint32_t a, uint32_t b);
+
 /* 64-bit hash of bytes (xxHash3). */
 uint64_t ts_hash_bytes(const void *data, size_t len, uint64_t seed);
 

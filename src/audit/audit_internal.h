@@ -54,6 +54,12 @@ int audit_wants(const ts_audit *audit, const char *check, const char *group);
  * duplicates ignored only if added consecutively. */
 finding *audit_finding(ts_audit *audit, const char *check, ts_severity severity, const char *fmt, ...)
     TS_PRINTF(4, 5);
+/* In a check family: start finding `var` when its check (or group) was
+ * asked for, returning TS_ERR_NOMEM from the caller when that fails. */
+#define AUDIT_WANT(var, id, group, sev, ...)                                                   \
+    if (audit_wants(audit, id, group) && !((var) = audit_finding(audit, id, sev, __VA_ARGS__))) \
+    return TS_ERR_NOMEM
+
 ts_status audit_add_image(finding *f, int64_t id);
 ts_status audit_add_annotation(finding *f, int64_t id);
 /* Drop a finding that ended up empty (count 0). */

@@ -11,20 +11,8 @@ typedef struct {
     uint32_t *parent;
 } union_find;
 
-static uint32_t uf_find(union_find *u, uint32_t x) {
-    while (u->parent[x] != x) {
-        u->parent[x] = u->parent[u->parent[x]];
-        x = u->parent[x];
-    }
-    return x;
-}
-
-static void uf_join(union_find *u, uint32_t a, uint32_t b) {
-    a = uf_find(u, a), b = uf_find(u, b);
-    if (a == b) return;
-    if (a < b) u->parent[b] = a; /* the smallest index is the root: dedup keeps it */
-    else u->parent[a] = b;
-}
+static uint32_t uf_find(union_find *u, uint32_t x) { return ts_uf_find(u->parent, x); }
+static void uf_join(union_find *u, uint32_t a, uint32_t b) { ts_uf_union(u->parent, a, b); }
 
 typedef struct {
     uint64_t hash;

@@ -116,8 +116,7 @@ ts_status audit_integrity(ts_ctx *ctx, ts_audit *audit) {
     const ts_dataset *ds = audit->ds;
     integrity_findings F;
     memset(&F, 0, sizeof F);
-#define WANT(var, id, sev, ...) \
-    if (audit_wants(audit, id, "integrity") && !(F.var = audit_finding(audit, id, sev, __VA_ARGS__))) return TS_ERR_NOMEM
+#define WANT(var, id, sev, ...) AUDIT_WANT(F.var, id, "integrity", sev, __VA_ARGS__)
     WANT(dangling_image, "dangling-image", TS_SEVERITY_ERROR,
          "annotations refer to images that are not in the dataset: restore the images or drop the annotations");
     WANT(dangling_category, "dangling-category", TS_SEVERITY_ERROR,

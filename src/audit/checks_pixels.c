@@ -191,24 +191,21 @@ static ts_status pixel_findings(ts_audit *audit) {
     size_t n = audit->n_images, readable = 0, colour = 0;
     finding *unreadable = NULL, *mismatch = NULL, *exif = NULL, *dark = NULL, *bright = NULL, *lowinfo = NULL,
             *blurry = NULL, *grayf = NULL;
-#define WANT(var, id, group, sev, ...) \
-    if (audit_wants(audit, id, group) && !(var = audit_finding(audit, id, sev, __VA_ARGS__))) return TS_ERR_NOMEM
-    WANT(unreadable, "image-unreadable", "integrity", TS_SEVERITY_ERROR,
+    AUDIT_WANT(unreadable, "image-unreadable", "integrity", TS_SEVERITY_ERROR,
          "images that cannot be read (missing, truncated or corrupt): restore or drop them");
-    WANT(mismatch, "image-size-mismatch", "integrity", TS_SEVERITY_ERROR,
+    AUDIT_WANT(mismatch, "image-size-mismatch", "integrity", TS_SEVERITY_ERROR,
          "the image file's size differs from the width/height in the annotations: boxes are in the wrong frame; "
          "re-export the annotations or fix the recorded size");
-    WANT(exif, "exif-orientation", "integrity", TS_SEVERITY_WARNING,
+    AUDIT_WANT(exif, "exif-orientation", "integrity", TS_SEVERITY_WARNING,
          "JPEGs carry an EXIF orientation: viewers and trainset rotate them, tools that ignore the tag do not, so "
          "annotations drawn in one convention are wrong in the other; bake the rotation into the pixels");
-    WANT(dark, "image-dark", "quality", TS_SEVERITY_INFO, "very dark images (mean brightness < 0.12): check exposure");
-    WANT(bright, "image-overexposed", "quality", TS_SEVERITY_INFO,
+    AUDIT_WANT(dark, "image-dark", "quality", TS_SEVERITY_INFO, "very dark images (mean brightness < 0.12): check exposure");
+    AUDIT_WANT(bright, "image-overexposed", "quality", TS_SEVERITY_INFO,
          "over-exposed images (mean brightness > 0.92): check exposure");
-    WANT(lowinfo, "image-low-information", "quality", TS_SEVERITY_WARNING,
+    AUDIT_WANT(lowinfo, "image-low-information", "quality", TS_SEVERITY_WARNING,
          "near-uniform images (luma entropy < 1 bit): blank frames, placeholders or failed captures");
-    WANT(blurry, "image-blurry", "quality", TS_SEVERITY_INFO,
+    AUDIT_WANT(blurry, "image-blurry", "quality", TS_SEVERITY_INFO,
          "blurry images (variance of the Laplacian under a tenth of the dataset's median): check focus and motion");
-#undef WANT
     double *sharp = malloc((n ? n : 1) * sizeof *sharp);
     if (!sharp) return TS_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {

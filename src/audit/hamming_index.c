@@ -82,25 +82,10 @@ typedef struct {
     int oom;
 } sink;
 
-static uint32_t uf_find(uint32_t *uf, uint32_t x) {
-    while (uf[x] != x) {
-        uf[x] = uf[uf[x]];
-        x = uf[x];
-    }
-    return x;
-}
-
-static void uf_union(uint32_t *uf, uint32_t a, uint32_t b) {
-    a = uf_find(uf, a);
-    b = uf_find(uf, b);
-    if (a == b) return;
-    if (a < b) uf[b] = a;
-    else uf[a] = b;
-}
 
 static void emit(sink *s, uint32_t a, uint32_t b, int d) {
     if (s->uf) {
-        uf_union(s->uf, a, b);
+        ts_uf_union(s->uf, a, b);
         return;
     }
     if (s->count == s->cap) {
@@ -434,8 +419,8 @@ ts_status ts_hamming_clusters(ts_ctx *ctx, const uint64_t *hashes, size_t n, int
     uint32_t *uf = sinks[0].uf;
     for (int w = 1; w < nw; w++) {
         for (size_t u = 0; u < nu; u++) {
-            uint32_t r = uf_find(sinks[w].uf, (uint32_t)u);
-            if (r != u) uf_union(uf, (uint32_t)u, r);
+            uint32_t r = ts_uf_find(sinks[w].uf, (uint32_t)u);
+            if (r != u) ts_uf_union(uf, (uint32_t)u, r);
         }
         free(sinks[w].uf);
     }
@@ -450,7 +435,7 @@ ts_status ts_hamming_clusters(ts_ctx *ctx, const uint64_t *hashes, size_t n, int
     for (size_t u = 0; u < nu; u++) label_of_root[u] = UINT32_MAX;
     uint32_t next = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t r = uf_find(uf, unique_of[i]);
+        uint32_t r = ts_uf_find(uf, unique_of[i]);
         if (label_of_root[r] == UINT32_MAX) label_of_root[r] = next++;
         labels[i] = label_of_root[r];
     }

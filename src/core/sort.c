@@ -1,5 +1,6 @@
-/* Stable sorting of (64-bit key, index) pairs by radix: the O(n) sort
- * behind groupings, splits and the Hamming search at millions of items. */
+/* Stable sorting of (64-bit key, index) pairs by radix, and union-find:
+ * the O(n) tools behind groupings, splits, clusters and the Hamming
+ * search at millions of items. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,4 +35,20 @@ ts_status ts_sort_by_key(ts_ctx *ctx, uint64_t *key, uint32_t *idx, size_t n) {
     }
     free(k2), free(i2), free(count);
     return TS_OK;
+}
+
+uint32_t ts_uf_find(uint32_t *parent, uint32_t x) {
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+void ts_uf_union(uint32_t *parent, uint32_t a, uint32_t b) {
+    a = ts_uf_find(parent, a);
+    b = ts_uf_find(parent, b);
+    if (a == b) return;
+    if (a < b) parent[b] = a;
+    else parent[a] = b;
 }

@@ -286,16 +286,11 @@ static ts_status dedup_groups(ts_ctx *ctx, const ts_dataset *ds, const ts_group_
                 if (first_g[by_id[i]] == UINT32_MAX) first_g[by_id[i]] = (uint32_t)i;
                 for (int k = 0; k < 2; k++) {
                     if (links[k] == UINT32_MAX) continue;
-                    uint32_t a = (uint32_t)i, b = links[k];
-                    while (parent[a] != a) a = parent[a] = parent[parent[a]];
-                    while (parent[b] != b) b = parent[b] = parent[parent[b]];
-                    if (a != b) parent[a > b ? a : b] = a < b ? a : b;
+                    ts_uf_union(parent, (uint32_t)i, links[k]);
                 }
             }
             for (size_t i = 0; i < n; i++) {
-                uint32_t a = (uint32_t)i;
-                while (parent[a] != a) a = parent[a];
-                keys[i] = a;
+                keys[i] = ts_uf_find(parent, (uint32_t)i);
                 has[i] = 1;
             }
             st = sample_number_groups(ctx, n, keys, has, groups, n_groups);
