@@ -1,6 +1,7 @@
 /* libFuzzer target: the JPEG decoder (libjpeg-turbo behind our error and
  * warning handling) at full and reduced scale, cropped, to 1/3/4 channels,
- * with EXIF orientation; a crop must equal the full decode's rectangle. */
+ * with EXIF orientation; a crop must equal the full decode's rectangle.
+ * At 1/8 the gray decode that stops after the first DC scans runs too. */
 #include "fuzz_image_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,6 +23,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ts_image_free(&full);
     } else if (!*ts_ctx_error(ctx)) {
         abort(); /* every failure says why */
+    }
+    if (o.scale_denom == 8) {
+        o.channels = 1;
+        o.dc_scans_only = 1;
+        ts_ctx_clear_error(ctx);
+        if (ts_image_decode(ctx, "fuzz.jpg", data, size, &o, &full, &info) == TS_OK) {
+            fuzz_check_header(&full, &info, o.scale_denom);
+            ts_image_free(&full);
+        } else if (!*ts_ctx_error(ctx)) {
+            abort();
+        }
     }
     ts_ctx_destroy(ctx);
     return 0;

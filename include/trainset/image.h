@@ -66,6 +66,15 @@ typedef struct {
     int crop_w, crop_h;    /*   crop_w == 0 means the whole image */
     int apply_orientation; /* rotate/flip by the EXIF orientation tag */
     int keep_16bit;        /* 16-bit PNGs decode to TS_PIX_U16 */
+    /* At 1/8 scale a JPEG's gray pixels (and colour ones without chroma
+     * subsampling) depend on its DC coefficients alone, and a progressive
+     * file sends those first: with this set, such a decode of a whole
+     * progressive image stops after the first DC scan (several times
+     * faster). Its pixels may then differ from the full decode's by the DC
+     * bits a later scan would refine (a grey level or two), and damage in
+     * the later scans goes unnoticed: integrity checks leave it off,
+     * perceptual hashing sets it. */
+    int dc_scans_only;
 } ts_decode_opts;
 
 /* Defaults: as stored, full scale, no crop, orientation applied, 8-bit. */

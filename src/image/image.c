@@ -218,7 +218,7 @@ ts_status ts_image_decode(ts_ctx *ctx, const char *name, const void *data, size_
 
     ts_image img = {0}, next;
     if (hdr.codec == TS_CODEC_JPEG)
-        s = ts_jpeg_decode(ctx, label, data, len, &hdr, channels, denom, stored, &img);
+        s = ts_jpeg_decode(ctx, label, data, len, &hdr, channels, denom, o.dc_scans_only, stored, &img);
     else
         s = decode_whole(ctx, label, data, len, &hdr, &o, denom, stored, channels, &img);
     if (s == TS_OK && orientation != 1) s = replace(ts_image_orient(ctx, &img, orientation, &next), &img, &next);

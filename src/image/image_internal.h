@@ -27,7 +27,7 @@ typedef struct {
  * stored (un-oriented) image, to `channels` (1, 3 or 4) U8 channels. `hdr`
  * comes from the probe and is already checked against the limits. */
 ts_status ts_jpeg_decode(ts_ctx *ctx, const char *label, const uint8_t *data, size_t len, const ts_image_header *hdr,
-                         int channels, int denom, ts_rect rect, ts_image *out);
+                         int channels, int denom, int dc_scans_only, ts_rect rect, ts_image *out);
 /* Decode a whole PNG: 1, 3 or 4 channels (gray+alpha becomes RGBA), U8 or,
  * with keep_16bit and a 16-bit file, U16 in native byte order. */
 ts_status ts_png_decode(ts_ctx *ctx, const char *label, const uint8_t *data, size_t len, const ts_image_header *hdr,

@@ -59,6 +59,7 @@ typedef struct {
     size_t len;
     const ts_image_header *hdr;
     int denom;
+    int dc_scans_only; /* see ts_decode_opts */
     ts_rect rect;
     ts_image *img; /* allocated by the caller: rect.w x rect.h x channels */
     uint8_t *row;  /* one decoded row of the whole scaled width, 4 bytes a pixel */
@@ -81,6 +82,45 @@ static void cmyk_row(const uint8_t *src, uint8_t *dst, int n, int channels, int 
             dst += channels;
         }
     }
+}
+
+/* How many components (the first ones) the output is made of: gray out of
+ * YCbCr reads luma alone. */
+static int components_used(const struct jpeg_decompress_struct *ci) {
+    return ci->out_color_space == JCS_GRAYSCALE && ci->jpeg_color_space == JCS_YCbCr ? 1 : ci->num_components;
+}
+
+/* Whether the output is made of DC terms alone: every component it uses is
+ * inverse-transformed to one pixel a block. (libjpeg scales subsampled
+ * chroma up through a larger IDCT, which reads AC terms.) */
+static int output_is_dc_only(const struct jpeg_decompress_struct *ci) {
+    for (int c = 0; c < components_used(ci); c++)
+        if (ci->comp_info[c].DCT_scaled_size != 1) return 0;
+    return 1;
+}
+
+/* Whether every component used has had its first DC scan (coef_bits holds
+ * the successive-approximation bit each coefficient has reached, -1 before
+ * its first scan). The low DC bits that a refinement scan adds later are
+ * not waited for: that scan usually follows most of the AC data, and a bit
+ * of DC moves a pixel by at most q/8 grey levels (q: the DC quantiser). */
+static int dc_present(const struct jpeg_decompress_struct *ci) {
+    for (int c = 0; c < components_used(ci); c++)
+        if (ci->coef_bits[c][0] < 0) return 0;
+    return 1;
+}
+
+/* Buffered-image mode: read scans until the DC coefficients are there (or
+ * the file ends), then set up output from what has been read. A scan's
+ * coef_bits change when its header is read, so only a completed scan
+ * counts. */
+static void read_dc_scans(struct jpeg_decompress_struct *ci) {
+    for (;;) {
+        int r = jpeg_consume_input(ci);
+        if (r == JPEG_REACHED_EOI || r == JPEG_SUSPENDED) break;
+        if (r == JPEG_SCAN_COMPLETED && dc_present(ci)) break;
+    }
+    jpeg_start_output(ci, ci->input_scan_number);
 }
 
 static int run_decode(decode_job *j) {
@@ -110,7 +150,17 @@ static int run_decode(decode_job *j) {
         j->why = "the scaled size differs from the expected one";
         return 1;
     }
+    /* When each output pixel is a block's DC term, a whole progressive image
+     * needs only the scans that carry DC. No block smoothing, which would
+     * guess the missing AC terms (unused then anyway). */
+    int dc_only = j->dc_scans_only && ci->progressive_mode && output_is_dc_only(ci) && r.x == 0 && r.y == 0 &&
+                  r.w == (int)ci->output_width && r.h == (int)ci->output_height;
+    if (dc_only) {
+        ci->buffered_image = TRUE;
+        ci->do_block_smoothing = FALSE;
+    }
     jpeg_start_decompress(ci);
+    if (dc_only) read_dc_scans(ci);
     /* libjpeg widens a crop to iMCU boundaries on the left but treats its
      * right end as the image edge, so the chroma upsampler there lacks its
      * neighbour and the last pixels differ from a full decode. Asking for
@@ -145,7 +195,7 @@ static int run_decode(decode_job *j) {
 }
 
 ts_status ts_jpeg_decode(ts_ctx *ctx, const char *label, const uint8_t *data, size_t len, const ts_image_header *hdr,
-                         int channels, int denom, ts_rect rect, ts_image *out) {
+                         int channels, int denom, int dc_scans_only, ts_rect rect, ts_image *out) {
     ts_image img;
     ts_status s = ts_image_alloc(ctx, rect.w, rect.h, channels, TS_PIX_U8, &img);
     if (s != TS_OK) return s;
@@ -168,6 +218,7 @@ ts_status ts_jpeg_decode(ts_ctx *ctx, const char *label, const uint8_t *data, si
     j->len = len;
     j->hdr = hdr;
     j->denom = denom;
+    j->dc_scans_only = dc_scans_only;
     j->rect = rect;
     j->img = &img;
     j->row = row;

@@ -204,6 +204,7 @@ static void phash_range(void *user, size_t begin, size_t end, int worker) {
         ts_dataset_image(j->ds, i, &e);
         ts_decode_opts o = ts_decode_opts_default();
         o.scale_denom = ts_phash_scale_denom(e.width, e.height, 32);
+        o.dc_scans_only = 1;
         ts_image img = {0};
         /* failures of a lenient run must not set the shared error */
         ts_ctx *c = j->ctx;

@@ -97,6 +97,59 @@ TEST(image_jpeg_crop_equals_full_crop) {
     check_crops(ctx, "photos/full/dogs_window.jpg", 1);            /* progressive, to gray */
 }
 
+/* At 1/8 a progressive photo decoded from its first DC scan is the full
+ * decode's picture but for the DC bits refined later (a grey level or
+ * two, never enough to move its hash much); a baseline photo, and colour
+ * out of 4:2:0 chroma (whose scaled IDCT reads AC terms), ignore the
+ * option. A file cut after its DC scans still decodes so (the documented
+ * trade), while the default decode calls it corrupt. */
+static void check_dc_scans(ts_ctx *ctx, const char *rel, int channels, long max_diff, double max_mean) {
+    size_t len;
+    uint8_t *data = itu_read_shared(rel, &len);
+    if (!CHECK(data)) return;
+    ts_decode_opts o = ts_decode_opts_default();
+    o.scale_denom = 8;
+    o.channels = channels;
+    ts_image full = decode(ctx, data, len, &o, NULL);
+    o.dc_scans_only = 1;
+    ts_image dc = decode(ctx, data, len, &o, NULL);
+    long d = itu_maxdiff(&full, &dc);
+    if (!CHECK(d <= max_diff && itu_mad(&full, &dc) <= max_mean))
+        fprintf(stderr, "  %s, %d channels: max diff %ld, mean %.3f\n", rel, channels, d, itu_mad(&full, &dc));
+    uint64_t a = 0, b = 0;
+    CHECK_OK(ctx, ts_phash(ctx, &full, TS_PHASH_DCT, &a));
+    CHECK_OK(ctx, ts_phash(ctx, &dc, TS_PHASH_DCT, &b));
+    CHECK(ts_hamming64(a, b) <= 2);
+    ts_image_free(&full);
+    ts_image_free(&dc);
+    free(data);
+}
+
+TEST(image_jpeg_dc_scans_only) {
+    ts_ctx *ctx = ts_test_ctx();
+    check_dc_scans(ctx, "photos/full/dogs_window.jpg", 1, 2, 0.5); /* progressive */
+    check_dc_scans(ctx, "photos/full/wine_room.jpg", 1, 2, 0.5);   /* progressive */
+    /* progressive 4:4:4 colour: the coarser chroma quantiser shows more */
+    check_dc_scans(ctx, "photos/full/wine_room.jpg", 3, 4, 1.5);
+    check_dc_scans(ctx, "photos/full/dogs_window.jpg", 3, 0, 0); /* 4:2:0 colour: passed over */
+    check_dc_scans(ctx, "photos/full/chelsea_cat.jpg", 1, 0, 0); /* baseline: passed over */
+    size_t len;
+    uint8_t *data = itu_read_shared("photos/full/dogs_window.jpg", &len);
+    if (!CHECK(data)) return;
+    ts_decode_opts o = ts_decode_opts_default();
+    o.scale_denom = 8;
+    o.channels = 1;
+    ts_image img;
+    size_t cut = len / 2; /* past the first DC scan, inside the AC ones */
+    CHECK_FAILS(ctx, ts_image_decode(ctx, "cut.jpg", data, cut, &o, &img, NULL), "corrupt");
+    o.dc_scans_only = 1;
+    ts_image whole = decode(ctx, data, len, &o, NULL), dc = decode(ctx, data, cut, &o, NULL);
+    CHECK_EQ_INT(itu_maxdiff(&whole, &dc), 0);
+    ts_image_free(&dc);
+    ts_image_free(&whole);
+    free(data);
+}
+
 TEST(image_orient_all_eight) {
     /* 3x2 image 1..6; each orientation's upright result written out. */
     static const uint8_t want[8][6] = {{1, 2, 3, 4, 5, 6}, {3, 2, 1, 6, 5, 4}, {6, 5, 4, 3, 2, 1}, {4, 5, 6, 1, 2, 3},
