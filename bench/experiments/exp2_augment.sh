@@ -13,6 +13,7 @@ run aug_photometric augment "$OUT/sub5k" "$OUT/gt_all" \
   --pipeline '{"ops":[{"op":"color_jitter","brightness":0.3,"contrast":0.3},{"op":"gaussian_noise","sigma":[0,12]}]}'
 run aug_excessive augment "$OUT/sub5k" "$OUT/gt_all" \
   --pipeline '{"ops":[{"op":"vflip","p":0.5},{"op":"rotate","deg":[-180,180]},{"op":"color_jitter","brightness":0.8,"contrast":0.8},{"op":"gaussian_noise","sigma":[20,60]}]}' --crop 8
-# eval prints classification metrics per file (its --compare / --plot cover boxes and masks)
+# metrics of each file, a comparison table with mean AP, one-vs-rest PR curves per class (CSV and panels)
 "$TS" eval "$OUT/gt_all" "$OUT/aug_none.pred.json" --compare "$OUT/aug_geometric.pred.json" \
-  "$OUT/aug_photometric.pred.json" "$OUT/aug_excessive.pred.json" --plot "$OUT/exp2_pr.svg" > "$OUT/exp2_eval.txt" 2>&1
+  "$OUT/aug_photometric.pred.json" "$OUT/aug_excessive.pred.json" --plot "$OUT/exp2_pr.svg" \
+  --pr-curves "$OUT/exp2_pr.csv" > "$OUT/exp2_eval.txt" 2>&1

@@ -201,6 +201,27 @@ void ts_cls_result_free(ts_cls_result *res); /* NULL ok */
 /* 1 when every annotation of `pred` is an image label (no box or mask). */
 int ts_eval_is_classification(const ts_dataset *pred);
 
+/* One-vs-rest precision-recall per class of image-label predictions: for
+ * class c, every image's best-scored c prediction, ranked by score (ties in
+ * file order), is a hit when c is among the image's labels; images with no
+ * c prediction are never retrieved, so a top-5 file's curve may stop short
+ * of recall 1. Only labelled images count. */
+typedef struct {
+    size_t n_classes;       /* categories of the ground truth, ascending id */
+    int64_t *category_ids;
+    const char **names;     /* point into the ground-truth dataset */
+    /* (n_classes + 1) rows of TS_COCO_NUM_REC: interpolated precision (the
+     * best at recall >= COCO's recall point, 0 where never reached), a row
+     * of -1 for a class without positives; the last row is the mean over
+     * the classes with positives. */
+    double *precision;
+    double *ap;             /* per class: the mean of its row (COCO's 101-point AP), -1 without positives */
+    double map;             /* mean AP over the classes with positives */
+} ts_cls_pr;
+
+ts_status ts_cls_pr_curves(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *pred, ts_cls_pr *out);
+void ts_cls_pr_free(ts_cls_pr *pr); /* NULL ok */
+
 /* ---- PR curves and plots -------------------------------------------------------- */
 
 /* One evaluated prediction file, for curves and comparisons. */
@@ -216,6 +237,21 @@ ts_status ts_pr_write_csv(ts_ctx *ctx, const char *path, const ts_pr_series *ser
 /* SVG plot of the overall PR curves at IoU .50 (solid) and .75 (dashed) of
  * each series, with a table of AP, AP50, AP75 and mean IoU per series. */
 ts_status ts_pr_write_svg(ts_ctx *ctx, const char *path, const ts_pr_series *series, size_t n);
+
+/* One evaluated image-label prediction file, for curves and comparisons. */
+typedef struct {
+    const char *label;      /* shown in the legend, e.g. the file name */
+    const ts_cls_pr *pr;    /* all series share the ground truth's classes */
+    double accuracy, top_k; /* for the table under the plot */
+} ts_cls_series;
+
+/* CSV with header "series,category_id,category,recall,precision": the mean
+ * curve (category_id -1, "all") and each class's, 101 recall points each.
+ * Written atomically. */
+ts_status ts_cls_pr_write_csv(ts_ctx *ctx, const char *path, const ts_cls_series *series, size_t n);
+/* SVG: one small panel per class (the mean first; up to 39 classes) with
+ * every series' curve overlaid, and a table of top-1, top-k and mean AP. */
+ts_status ts_cls_pr_write_svg(ts_ctx *ctx, const char *path, const ts_cls_series *series, size_t n);
 
 /* ---- error analysis (TIDE) -------------------------------------------------------- */
 

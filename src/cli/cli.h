@@ -72,6 +72,18 @@ ts_status cli_read_dataset(cli_env *env, const char *path, const ts_read_opts *o
 /* Refuse an output path that is one of the inputs. Returns 0 when safe. */
 int cli_check_output(cli_env *env, const char *out, char **inputs, int ninputs);
 
+/* One prediction file of `eval` on image labels (eval_cls.c): its path,
+ * its name in plots and tables, its predictions. */
+typedef struct {
+    const char *path, *label;
+    const ts_dataset *ds;
+} cli_eval_series;
+/* The classification report of `eval`: metrics of the first file, a
+ * comparison table when there are several, one-vs-rest PR curves (CSV,
+ * SVG) when asked; appends its JSON members to `json` when not NULL. */
+int cli_eval_classification(cli_env *env, const ts_dataset *gt, const cli_eval_series *files, size_t nf, int top_k,
+                            const char *csv, const char *plot, ts_buf *json);
+
 /* Print a finished summary line in human mode (suppressed by -q). */
 void cli_note(cli_env *env, const char *fmt, ...) TS_PRINTF(2, 3);
 

@@ -20,8 +20,10 @@ static const char usage[] =
     "  --iou-type bbox|segm   IoU of boxes (default) or of masks\n"
     "  --per-class            print the per-class AP / AP50 / AP75 / AR100 / mean IoU table\n"
     "  --json OUT             write the results as JSON to OUT (\"-\" or no value: stdout)\n"
-    "  --pr-curves OUT.csv    PR curves per class and overall at IoU .50 and .75\n"
-    "  --plot OUT.svg         PR curve plot (with --compare: all files overlaid, with a table)\n"
+    "  --pr-curves OUT.csv    PR curves per class and overall (detection: at IoU .50 and .75;\n"
+    "                         image labels: each class against the rest)\n"
+    "  --plot OUT.svg         PR curve plot (with --compare: all files overlaid, with a table;\n"
+    "                         image labels: one panel per class)\n"
     "  --compare P2 [P3 ...]  also evaluate these prediction files and compare them\n"
     "  --voc 07|12            also Pascal VOC AP (2007 11-point or 2010+ all-point), boxes\n"
     "  --top-k K              classification: top-K accuracy (default 5)\n";
@@ -152,101 +154,6 @@ static void json_coco(ts_buf *b, const ts_coco_eval *ev, ts_iou_type type) {
                   (unsigned long long)loaded, (unsigned long long)dropped, (unsigned long long)ignored);
 }
 
-/* --compare for image-label predictions: accuracy, top-k and F1 per file. */
-static int compare_classification(cli_env *env, const ts_dataset *gt, const pred_file *files, size_t nf, int top_k,
-                                  ts_buf *json) {
-    if (json) ts_buf_puts(json, ",\"compare\":[");
-    if (!env->json && !env->quiet)
-        printf("\n%-32s %9s %9s %9s %9s\n", "predictions", "top-1", "top-k", "macro F1", "micro F1");
-    for (size_t i = 0; i < nf; i++) {
-        ts_cls_result r;
-        ts_status st = ts_cls_evaluate(env->ctx, gt, files[i].ds, top_k, &r);
-        if (st != TS_OK) return cli_fail(env, st);
-        if (json) {
-            ts_buf_puts(json, i ? ",{\"file\":" : "{\"file\":");
-            ts_buf_put_json_string(json, files[i].path);
-            ts_buf_puts(json, ",\"accuracy\":");
-            ts_buf_put_double(json, r.accuracy);
-            ts_buf_puts(json, ",\"top_k_accuracy\":");
-            ts_buf_put_double(json, r.top_k);
-            ts_buf_puts(json, ",\"macro_f1\":");
-            ts_buf_put_double(json, r.macro_f1);
-            ts_buf_puts(json, "}");
-        }
-        if (!env->json && !env->quiet)
-            printf("%-32.32s %9.4f %9.4f %9.4f %9.4f\n", files[i].path, r.accuracy, r.top_k, r.macro_f1, r.micro_f1);
-        ts_cls_result_free(&r);
-    }
-    if (json) ts_buf_puts(json, "]");
-    return 0;
-}
-
-static int run_classification(cli_env *env, ts_dataset *gt, ts_dataset *pred, int top_k, ts_buf *json) {
-    ts_cls_result r;
-    ts_status st = ts_cls_evaluate(env->ctx, gt, pred, top_k, &r);
-    if (st != TS_OK) return cli_fail(env, st);
-    if (json) {
-        ts_buf_printf(json, "\"classification\":{\"images\":%llu,\"unpredicted\":%llu,\"accuracy\":",
-                      (unsigned long long)r.n_images, (unsigned long long)r.n_unpredicted);
-        ts_buf_put_double(json, r.accuracy);
-        ts_buf_printf(json, ",\"top_k\":%d,\"top_k_accuracy\":", r.k);
-        ts_buf_put_double(json, r.top_k);
-        double v[6] = {r.macro_precision, r.macro_recall, r.macro_f1, r.micro_precision, r.micro_recall, r.micro_f1};
-        static const char *const names[6] = {"macro_precision", "macro_recall", "macro_f1",
-                                             "micro_precision", "micro_recall", "micro_f1"};
-        for (int i = 0; i < 6; i++) {
-            ts_buf_printf(json, ",\"%s\":", names[i]);
-            ts_buf_put_double(json, v[i]);
-        }
-        ts_buf_puts(json, ",\"per_class\":[");
-        for (size_t c = 0; c < r.n_classes; c++) {
-            const ts_cls_class *k = &r.classes[c];
-            ts_buf_printf(json, "%s{\"category_id\":%lld,\"name\":", c ? "," : "", (long long)k->category_id);
-            ts_buf_put_json_string(json, k->name);
-            ts_buf_printf(json, ",\"support\":%llu,\"predicted\":%llu,\"tp\":%llu,\"precision\":",
-                          (unsigned long long)k->support, (unsigned long long)k->predicted, (unsigned long long)k->tp);
-            ts_buf_put_double(json, k->precision);
-            ts_buf_puts(json, ",\"recall\":");
-            ts_buf_put_double(json, k->recall);
-            ts_buf_puts(json, ",\"f1\":");
-            ts_buf_put_double(json, k->f1);
-            ts_buf_puts(json, "}");
-        }
-        ts_buf_puts(json, "],\"confusion\":[");
-        for (size_t i = 0; i < r.n_classes; i++) {
-            ts_buf_puts(json, i ? ",[" : "[");
-            for (size_t j = 0; j <= r.n_classes; j++)
-                ts_buf_printf(json, "%s%llu", j ? "," : "", (unsigned long long)r.confusion[i * (r.n_classes + 1) + j]);
-            ts_buf_puts(json, "]");
-        }
-        ts_buf_puts(json, "],\"confusion_columns\":\"categories in per_class order, then no prediction\"}");
-    }
-    if (!env->json && !env->quiet) {
-        printf("classification: %llu images (%llu without a prediction)\n", (unsigned long long)r.n_images,
-               (unsigned long long)r.n_unpredicted);
-        printf("  accuracy (top-1) %.4f   top-%d %.4f\n", r.accuracy, r.k, r.top_k);
-        printf("  macro P/R/F1 %.4f %.4f %.4f   micro P/R/F1 %.4f %.4f %.4f\n", r.macro_precision, r.macro_recall,
-               r.macro_f1, r.micro_precision, r.micro_recall, r.micro_f1);
-        printf("\n%-24s %8s %8s %8s %8s %8s\n", "category", "id", "support", "prec", "recall", "F1");
-        for (size_t c = 0; c < r.n_classes; c++) {
-            const ts_cls_class *k = &r.classes[c];
-            printf("%-24.24s %8lld %8llu %8.4f %8.4f %8.4f\n", k->name, (long long)k->category_id,
-                   (unsigned long long)k->support, k->precision, k->recall, k->f1);
-        }
-        if (r.n_classes <= 20) {
-            printf("\nconfusion (rows: truth, columns: predicted, last: none)\n");
-            for (size_t i = 0; i < r.n_classes; i++) {
-                printf("%-12.12s", r.classes[i].name);
-                for (size_t j = 0; j <= r.n_classes; j++)
-                    printf(" %6llu", (unsigned long long)r.confusion[i * (r.n_classes + 1) + j]);
-                printf("\n");
-            }
-        }
-    }
-    ts_cls_result_free(&r);
-    return 0;
-}
-
 static int run_voc(cli_env *env, ts_dataset *gt, ts_dataset *pred, int which, ts_buf *json) {
     ts_voc_class *cls;
     size_t n;
@@ -335,11 +242,12 @@ static int eval_main(cli_env *env, int argc, char **argv) {
     if (rc) goto cleanup;
     ts_buf_puts(&json, "{");
     if (ts_eval_is_classification(files[0].ds)) {
-        rc = run_classification(env, gt, files[0].ds, top_k, json_out ? &json : NULL);
-        if (!rc && (plot || csv))
-            ts_warn(env->ctx, "--plot and --pr-curves draw detection PR curves; image-label predictions get the "
-                              "metrics above (and --compare a table of them)");
-        if (!rc && nf > 1) rc = compare_classification(env, gt, files, nf, top_k, json_out ? &json : NULL);
+        cli_eval_series *series = calloc(nf, sizeof *series);
+        for (size_t i = 0; series && i < nf; i++)
+            series[i] = (cli_eval_series){files[i].path, series_label(files, nf, i), files[i].ds};
+        rc = series ? cli_eval_classification(env, gt, series, nf, top_k, csv, plot, json_out ? &json : NULL)
+                    : cli_usage_error(env, "out of memory");
+        free(series);
     } else {
         for (size_t i = 0; i < nf && !rc; i++)
             if ((st = evaluate_file(env, gt, &files[i], type)) != TS_OK) rc = cli_fail(env, st);

@@ -296,6 +296,39 @@ TEST(eval_classification_metrics) {
     ts_dataset_destroy(pr);
 }
 
+/* One-vs-rest PR curves, worked by hand: class 1 ranks two hits (AP 1);
+ * class 2 a miss before its one hit (precision .5 everywhere); class 3 a
+ * miss before one of its two positives (precision .5 up to recall .5, then
+ * 0). A repeated, lower-scored class on an image does not count twice. */
+TEST(eval_classification_pr_curves) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_dataset *gt = new_gt(ctx, 5, 3), *pr = new_pred(ctx);
+    int truth[5] = {1, 1, 2, 3, 3};
+    for (int i = 0; i < 5; i++) add_label(ctx, gt, i + 1, truth[i], -1);
+    add_label(ctx, pr, 1, 1, 0.9), add_label(ctx, pr, 1, 2, 0.1);
+    add_label(ctx, pr, 2, 1, 0.4), add_label(ctx, pr, 2, 3, 0.6);
+    add_label(ctx, pr, 3, 2, 0.7), add_label(ctx, pr, 3, 2, 0.05);
+    add_label(ctx, pr, 4, 2, 0.8), add_label(ctx, pr, 4, 3, 0.2);
+    ts_cls_pr c;
+    CHECK_OK(ctx, ts_cls_pr_curves(ctx, gt, pr, &c));
+    CHECK_EQ_INT(c.n_classes, 3);
+    const double *p1 = c.precision, *p2 = p1 + TS_COCO_NUM_REC, *p3 = p2 + TS_COCO_NUM_REC, *mean = p3 + TS_COCO_NUM_REC;
+    for (int t = 0; t < TS_COCO_NUM_REC; t++) {
+        CHECK_NEAR(p1[t], 1, 1e-15);
+        CHECK_NEAR(p2[t], 0.5, 1e-15);
+        CHECK_NEAR(p3[t], t <= 50 ? 0.5 : 0, 1e-15);
+        CHECK_NEAR(mean[t], (p1[t] + p2[t] + p3[t]) / 3, 1e-15);
+    }
+    CHECK_NEAR(c.ap[0], 1, 1e-15);
+    CHECK_NEAR(c.ap[1], 0.5, 1e-15);
+    CHECK_NEAR(c.ap[2], 51 * 0.5 / 101, 1e-15);
+    CHECK_NEAR(c.map, (1 + 0.5 + 51 * 0.5 / 101) / 3, 1e-15);
+    CHECK_EQ_INT(c.category_ids[2], 3);
+    ts_cls_pr_free(&c);
+    ts_dataset_destroy(gt);
+    ts_dataset_destroy(pr);
+}
+
 /* One of each TIDE kind. */
 TEST(eval_error_kinds) {
     ts_ctx *ctx = ts_test_ctx();
