@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "aug_internal.h"
+#include "bilinear.h"
 
 #define END_PARAMS {NULL, 0, 0, 0, 0, 0, NULL}
 
@@ -65,44 +66,20 @@ static void forward(const void *user, double px, double py, double *ox, double *
     *ox = qx, *oy = qy;
 }
 
-/* Bilinear resampling through the field with a constant 0 border, in 8-bit
- * fixed-point weights as warp.c's affine path: the interior (all four taps
- * inside) takes no per-tap checks. */
-static void remap_row(const ts_image *img, const float *fsx, const float *fsy, uint8_t *o) {
-    int c = img->c, W = img->w, H = img->h;
-    const uint8_t *base = img->data;
-    size_t stride = img->stride;
-    for (int x = 0; x < W; x++, o += c) {
-        float fx = fsx[x] - 0.5f, fy = fsy[x] - 0.5f;
-        if (!(fx > -2)) fx = -2; /* also NaN */
-        if (!(fy > -2)) fy = -2;
-        if (fx > W + 1) fx = (float)(W + 1);
-        if (fy > H + 1) fy = (float)(H + 1);
-        int x0 = (int)fx, y0 = (int)fy;
-        x0 -= fx < x0, y0 -= fy < y0; /* floor */
-        int ax = (int)((fx - x0) * 256 + 0.5f), ay = (int)((fy - y0) * 256 + 0.5f);
-        int w00 = (256 - ax) * (256 - ay), w01 = ax * (256 - ay), w10 = (256 - ax) * ay, w11 = ax * ay;
-        if ((unsigned)x0 < (unsigned)(W - 1) && (unsigned)y0 < (unsigned)(H - 1)) {
-            const uint8_t *p00 = base + (size_t)y0 * stride + (size_t)x0 * c, *p10 = p00 + stride;
-            if (c == 3) {
-                o[0] = (uint8_t)((p00[0] * w00 + p00[3] * w01 + p10[0] * w10 + p10[3] * w11 + 32768) >> 16);
-                o[1] = (uint8_t)((p00[1] * w00 + p00[4] * w01 + p10[1] * w10 + p10[4] * w11 + 32768) >> 16);
-                o[2] = (uint8_t)((p00[2] * w00 + p00[5] * w01 + p10[2] * w10 + p10[5] * w11 + 32768) >> 16);
-            } else {
-                for (int k = 0; k < c; k++)
-                    o[k] = (uint8_t)((p00[k] * w00 + p00[k + c] * w01 + p10[k] * w10 + p10[k + c] * w11 + 32768) >> 16);
-            }
-            continue;
+/* Bilinear resampling through the field with a constant 0 border (as
+ * cv2.remap's default), by the warps' kernel (bilinear.h). */
+static void remap(const ts_image *img, const field *f, ts_image *out) {
+    static const uint8_t zero[4] = {0, 0, 0, 0};
+    aug_sampler sampler = {img, 0, zero};
+    int32_t xs[AUG_SPAN], ys[AUG_SPAN];
+    for (int y = 0; y < out->h; y++) {
+        const float *fsx = f->sx + (size_t)y * f->w, *fsy = f->sy + (size_t)y * f->w;
+        uint8_t *dst = ts_image_row(out, y);
+        for (int x = 0; x < out->w; x += AUG_SPAN) {
+            int n = out->w - x < AUG_SPAN ? out->w - x : AUG_SPAN;
+            aug_positions_field(fsx + x, fsy + x, n, xs, ys);
+            aug_bilinear_span(&sampler, xs, ys, n, dst + (size_t)x * img->c);
         }
-        const int wt[4] = {w00, w01, w10, w11};
-        int acc[4] = {32768, 32768, 32768, 32768};
-        for (int t = 0; t < 4; t++) {
-            int xx = x0 + (t & 1), yy = y0 + (t >> 1);
-            if (xx < 0 || yy < 0 || xx >= W || yy >= H) continue; /* constant 0 border */
-            const uint8_t *p = base + (size_t)yy * stride + (size_t)xx * c;
-            for (int k = 0; k < c; k++) acc[k] += wt[t] * p[k];
-        }
-        for (int k = 0; k < c; k++) o[k] = (uint8_t)(acc[k] >> 16);
     }
 }
 
@@ -111,8 +88,7 @@ static ts_status apply_field(ts_ctx *ctx, ts_aug_sample *s, const field *f) {
     ts_status st = aug_image_alloc_uninit(ctx, img->w, img->h, img->c, &out);
     if (st != TS_OK) return st;
     int W = img->w, H = img->h;
-    for (int y = 0; y < H; y++)
-        remap_row(img, f->sx + (size_t)y * W, f->sy + (size_t)y * W, ts_image_row(&out, y));
+    remap(img, f, &out);
     /* masks: nearest through the same field */
     uint8_t *maps[2] = {s->label_map, NULL};
     for (size_t i = 0; i <= s->n_objects; i++) {

@@ -12,6 +12,7 @@
 #endif
 
 #include "aug_internal.h"
+#include "bilinear.h"
 
 /* Vector paths chosen at run time give the same bytes as the portable
  * loops; tests set aug_simd_off to run the portable ones and compare. */
@@ -68,18 +69,6 @@ void aug_mat_apply(const double m[9], double x, double y, double *ox, double *oy
     double w = m[6] * x + m[7] * y + m[8];
     *ox = (m[0] * x + m[1] * y + m[2]) / w;
     *oy = (m[3] * x + m[4] * y + m[5]) / w;
-}
-
-/* Index of a tap outside [0, n) under the border mode, or -1 for constant. */
-static int border_index(int i, int n, int border) {
-    if (i >= 0 && i < n) return i;
-    if (border == 0) return -1;
-    if (border == 2) return i < 0 ? 0 : n - 1;
-    if (n == 1) return 0;
-    int period = 2 * (n - 1); /* reflect-101: gfedcb|abcdefgh|gfedcba */
-    i %= period;
-    if (i < 0) i += period;
-    return i < n ? i : period - i;
 }
 
 static int near_int(double v) { return fabs(v - nearbyint(v)) < 1e-7; }
@@ -150,7 +139,7 @@ static void copy_shift(const ts_image *src, const double inv[9], int border, con
     if (b < a) b = a;
     for (int y = 0; y < out->h; y++) {
         uint8_t *dst = ts_image_row(out, y);
-        int yy = border_index(y0 + sy * y, src->h, border);
+        int yy = aug_border_index(y0 + sy * y, src->h, border);
         if (yy < 0) {
             memset(dst, fill[0], (size_t)out->w * c);
             continue;
@@ -168,147 +157,71 @@ static void copy_shift(const ts_image *src, const double inv[9], int border, con
                 continue;
             }
             for (int x = from; x < to; x++)
-                memcpy(dst + (size_t)x * c, row + (size_t)border_index(x0 + sx * x, W, border) * c, (size_t)c);
+                memcpy(dst + (size_t)x * c, row + (size_t)aug_border_index(x0 + sx * x, W, border) * c, (size_t)c);
         }
     }
 }
 
-static inline const uint8_t *tap(const ts_image *src, int x, int y, int border, const uint8_t *fill) {
-    int xx = border_index(x, src->w, border), yy = border_index(y, src->h, border);
-    if (xx < 0 || yy < 0) return fill;
-    return (const uint8_t *)ts_image_row(src, yy) + (size_t)xx * src->c;
-}
-
-/* One output pixel, any position: border handling per tap. (sxf, syf) is
- * the source position in index space (pixel centres at integers). */
-static inline void warp_pixel(const ts_image *src, double sxf, double syf, int interp, int border, const uint8_t *fill,
-                              uint8_t *o) {
-    int c = src->c, W = src->w, H = src->h;
+/* One nearest-neighbour output pixel at (sxf, syf), index space (pixel
+ * centres at integers). */
+static void nearest_pixel(const ts_image *src, double sxf, double syf, int border, const uint8_t *fill, uint8_t *o) {
+    int c = src->c;
     if (!(fabs(sxf) < 1e9 && fabs(syf) < 1e9)) {
         memcpy(o, fill, (size_t)c);
         return;
     }
-    if (interp == 0) {
-        memcpy(o, tap(src, (int)floor(sxf + 0.5), (int)floor(syf + 0.5), border, fill), (size_t)c);
-        return;
-    }
-    int x0 = (int)floor(sxf), y0 = (int)floor(syf);
-    int fx = (int)((sxf - x0) * 256 + 0.5), fy = (int)((syf - y0) * 256 + 0.5);
-    if (border == 0 && (x0 < -1 || y0 < -1 || x0 >= W || y0 >= H)) {
-        memcpy(o, fill, (size_t)c);
-        return;
-    }
-    const uint8_t *p00 = tap(src, x0, y0, border, fill), *p01 = tap(src, x0 + 1, y0, border, fill);
-    const uint8_t *p10 = tap(src, x0, y0 + 1, border, fill), *p11 = tap(src, x0 + 1, y0 + 1, border, fill);
-    int w00 = (256 - fx) * (256 - fy), w01 = fx * (256 - fy), w10 = (256 - fx) * fy, w11 = fx * fy;
-    for (int k = 0; k < c; k++)
-        o[k] = (uint8_t)((p00[k] * w00 + p01[k] * w01 + p10[k] * w10 + p11[k] * w11 + 32768) >> 16);
+    int xx = aug_border_index((int)floor(sxf + 0.5), src->w, border);
+    int yy = aug_border_index((int)floor(syf + 0.5), src->h, border);
+    memcpy(o, xx < 0 || yy < 0 ? fill : (const uint8_t *)ts_image_row(src, yy) + (size_t)xx * c, (size_t)c);
 }
 
-/* Columns [lo, hi) of a row where b + a * x stays in [0, limit] (with a
- * pixel of margin), for both coordinates. */
-static void interior(double bx, double ax, double limx, double by, double ay, double limy, int w, int *lo, int *hi) {
-    double l = 0, h = w;
-    const double b[2] = {bx, by}, a[2] = {ax, ay}, lim[2] = {limx, limy};
-    for (int k = 0; k < 2; k++) {
-        if (fabs(a[k]) < 1e-12) { /* also tiny slopes, whose bounds would overflow an int */
-            if (b[k] < 0 || b[k] >= lim[k]) l = h = 0;
-            continue;
-        }
-        /* a sliver of source margin covers the fixed-point stepping of interior_row */
-        double t0 = (1e-6 - b[k]) / a[k], t1 = (lim[k] - 1e-6 - b[k]) / a[k];
-        if (t0 > t1) { double t = t0; t0 = t1; t1 = t; }
-        l = fmax(l, t0 + 1), h = fmin(h, t1 - 1);
-    }
-    /* clamp before converting: bounds far outside the row are not ints */
-    *lo = (int)ceil(fmin(w, fmax(0, l))); /* an empty interior past the row end: the border path does the row */
-    *hi = h <= l ? *lo : (int)floor(fmin(w, fmax(0, h)));
-    if (*hi < *lo) *hi = *lo;
+/* The inverse map in index space: T(-1/2) inv T(+1/2). */
+static void index_space(const double inv[9], double out[9]) {
+    const double to_edge[9] = {1, 0, 0.5, 0, 1, 0.5, 0, 0, 1}, to_index[9] = {1, 0, -0.5, 0, 1, -0.5, 0, 0, 1};
+    double t[9];
+    aug_mat_mul(inv, to_edge, t);
+    aug_mat_mul(to_index, t, out);
 }
 
-/* Bilinear at (sxf, syf) with both taps of each axis inside the source
- * (0 <= sxf < W - 1, likewise y): the arithmetic of warp_pixel, so the
- * same bytes. */
-static inline void blend(const uint8_t *base, size_t stride, int c, double sxf, double syf, uint8_t *o) {
-    int x0 = (int)sxf, y0 = (int)syf; /* non-negative here: truncation is floor */
-    int fx = (int)((sxf - x0) * 256 + 0.5), fy = (int)((syf - y0) * 256 + 0.5);
-    const uint8_t *p00 = base + (size_t)y0 * stride + (size_t)x0 * c, *p10 = p00 + stride;
-    /* (top row blend) * (256 - fy) + (bottom row blend) * fy: the four
-     * products of warp_pixel regrouped, exactly */
-    for (int k = 0; k < c; k++) {
-        int top = p00[k] * (256 - fx) + p00[k + c] * fx, bot = p10[k] * (256 - fx) + p10[k + c] * fx;
-        o[k] = (uint8_t)((top * (256 - fy) + bot * fy + 32768) >> 16);
-    }
-}
-
-/* n bilinear pixels of an affine row, all with both taps inside the
- * source: the position advances in 32.32 fixed point (one add per axis;
- * the drift over a row is far below the 1/256 weight step), the weights
- * are its top 8 fractional bits rounded, as blend() rounds them. */
-static void interior_row(const uint8_t *base, size_t stride, int c, double sx, double sy, double ax, double ay,
-                         uint8_t *o, int n) {
-    const double one = 4294967296.0;
-    int64_t X = (int64_t)llround(sx * one), Y = (int64_t)llround(sy * one);
-    int64_t DX = (int64_t)llround(ax * one), DY = (int64_t)llround(ay * one);
-    const int64_t half = (int64_t)1 << 23, low = ((int64_t)1 << 32) - 1;
-    if (c == 3) {
-        for (int i = 0; i < n; i++, X += DX, Y += DY, o += 3) {
-            int x0 = (int)(X >> 32), y0 = (int)(Y >> 32);
-            int fx = (int)(((X & low) + half) >> 24), fy = (int)(((Y & low) + half) >> 24);
-            const uint8_t *p = base + (size_t)y0 * stride + (size_t)x0 * 3, *q = p + stride;
-            int gx = 256 - fx, gy = 256 - fy;
-            int t0 = p[0] * gx + p[3] * fx, b0 = q[0] * gx + q[3] * fx;
-            int t1 = p[1] * gx + p[4] * fx, b1 = q[1] * gx + q[4] * fx;
-            int t2 = p[2] * gx + p[5] * fx, b2 = q[2] * gx + q[5] * fx;
-            o[0] = (uint8_t)((t0 * gy + b0 * fy + 32768) >> 16);
-            o[1] = (uint8_t)((t1 * gy + b1 * fy + 32768) >> 16);
-            o[2] = (uint8_t)((t2 * gy + b2 * fy + 32768) >> 16);
+/* A nearest-neighbour row (masks and label maps): the source position in
+ * doubles per pixel. */
+static void nearest_row(const ts_image *src, const double inv[9], int y, int border, const uint8_t *fill, uint8_t *dst,
+                        int w) {
+    int c = src->c;
+    double py = y + 0.5;
+    double bx = inv[1] * py + inv[2] + inv[0] * 0.5 - 0.5, by = inv[4] * py + inv[5] + inv[3] * 0.5 - 0.5;
+    double bw = inv[7] * py + inv[8] + inv[6] * 0.5;
+    int affine = inv[6] == 0 && inv[7] == 0 && inv[8] == 1;
+    for (int x = 0; x < w; x++) {
+        double sxf = bx + inv[0] * x, syf = by + inv[3] * x;
+        if (!affine) {
+            double wz = bw + inv[6] * x;
+            sxf = (sxf + 0.5) / wz - 0.5, syf = (syf + 0.5) / wz - 0.5;
         }
-        return;
-    }
-    for (int i = 0; i < n; i++, X += DX, Y += DY, o += c) {
-        int x0 = (int)(X >> 32), y0 = (int)(Y >> 32);
-        int fx = (int)(((X & low) + half) >> 24), fy = (int)(((Y & low) + half) >> 24);
-        const uint8_t *p = base + (size_t)y0 * stride + (size_t)x0 * c, *q = p + stride;
-        for (int k = 0; k < c; k++) {
-            int top = p[k] * (256 - fx) + p[k + c] * fx, bot = q[k] * (256 - fx) + q[k + c] * fx;
-            o[k] = (uint8_t)((top * (256 - fy) + bot * fy + 32768) >> 16);
-        }
+        nearest_pixel(src, sxf, syf, border, fill, dst + (size_t)x * c);
     }
 }
 
 static void warp_general(const ts_image *src, const double inv[9], int interp, int border, const uint8_t *fill,
                          ts_image *out) {
-    int c = src->c, W = src->w, H = src->h;
-    int affine = inv[6] == 0 && inv[7] == 0 && inv[8] == 1;
+    int c = src->c;
+    double a[9];
+    index_space(inv, a);
+    aug_sampler sampler = {src, border, fill};
+    int32_t xs[AUG_SPAN], ys[AUG_SPAN];
     for (int y = 0; y < out->h; y++) {
         uint8_t *dst = ts_image_row(out, y);
-        double py = y + 0.5;
-        /* the source position (index space) of output pixel x is (bx + ax x, by + ay x) */
-        double bx = inv[1] * py + inv[2] + inv[0] * 0.5 - 0.5, by = inv[4] * py + inv[5] + inv[3] * 0.5 - 0.5;
-        if (!affine) {
-            double bw = inv[7] * py + inv[8] + inv[6] * 0.5;
-            for (int x = 0; x < out->w; x++) {
-                double wz = bw + inv[6] * x;
-                double sxf = (bx + 0.5 + inv[0] * x) / wz - 0.5, syf = (by + 0.5 + inv[3] * x) / wz - 0.5;
-                /* inside with both taps: the blend warp_pixel would do, without its border checks */
-                if (interp && sxf >= 0 && syf >= 0 && sxf < W - 1 && syf < H - 1)
-                    blend(src->data, src->stride, c, sxf, syf, dst + (size_t)x * c);
-                else
-                    warp_pixel(src, sxf, syf, interp, border, fill, dst + (size_t)x * c);
-            }
+        if (interp == 0) {
+            nearest_row(src, inv, y, border, fill, dst, out->w);
             continue;
         }
-        double ax = inv[0], ay = inv[3];
-        int lo, hi;
-        interior(bx, ax, W - 1, by, ay, H - 1, out->w, &lo, &hi);
-        if (interp == 0) lo = hi = 0; /* nearest: the per-pixel path is cheap enough */
-        for (int x = 0; x < lo; x++) warp_pixel(src, bx + ax * x, by + ay * x, interp, border, fill, dst + (size_t)x * c);
-        const uint8_t *base = src->data;
-        size_t stride = src->stride;
-        if (hi > lo) interior_row(base, stride, c, bx + ax * lo, by + ay * lo, ax, ay, dst + (size_t)lo * c, hi - lo);
-        for (int x = hi > lo ? hi : lo; x < out->w; x++)
-            warp_pixel(src, bx + ax * x, by + ay * x, interp, border, fill, dst + (size_t)x * c);
+        /* output pixel x of this row reads ((bx + ax x) / (bw + aw x), (by + ay x) / (bw + aw x)) */
+        const double row[6] = {a[1] * y + a[2], a[0], a[4] * y + a[5], a[3], a[7] * y + a[8], a[6]};
+        for (int x = 0; x < out->w; x += AUG_SPAN) {
+            int n = out->w - x < AUG_SPAN ? out->w - x : AUG_SPAN;
+            aug_positions_projective(row, x, n, xs, ys);
+            aug_bilinear_span(&sampler, xs, ys, n, dst + (size_t)x * c);
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 #include "../test.h"
 #include "aug/aug_internal.h"
+#include "aug/bilinear.h"
 #include "trainset/aug.h"
 
 
@@ -141,4 +142,86 @@ TEST(image_resize_area_paths_match_exact_average) {
             free(src.data);
             ts_image_free(&out);
         }
+}
+
+/* The warps and remaps: every border, 1 to 4 channels, 1x1 images. */
+TEST(aug_simd_warps) {
+    static const char *const borders[] = {"\"border\": \"constant\", \"fill\": 77", "\"border\": \"reflect\"",
+                                          "\"border\": \"replicate\""};
+    for (size_t b = 0; b < 3; b++) {
+        char json[512];
+        snprintf(json, sizeof json, "{\"ops\": [{\"op\": \"rotate\", \"deg\": [-40, 40], %s}]}", borders[b]);
+        agree(json, NULL);
+        snprintf(json, sizeof json,
+                 "{\"ops\": [{\"op\": \"affine\", \"scale\": [0.7, 1.3], \"translate\": 0.1, \"shear\": 12, \"deg\": "
+                 "[-30, 30], %s}]}",
+                 borders[b]);
+        agree(json, NULL);
+        snprintf(json, sizeof json, "{\"ops\": [{\"op\": \"perspective\", \"scale\": 0.3, %s}]}", borders[b]);
+        agree(json, NULL);
+    }
+}
+
+TEST(aug_simd_remaps) {
+    agree("{\"ops\": [{\"op\": \"elastic\", \"alpha\": 40, \"sigma\": 3}]}", NULL);
+    agree("{\"ops\": [{\"op\": \"grid_distortion\", \"limit\": 0.5}]}", NULL);
+    agree("{\"ops\": [{\"op\": \"lens_distortion\", \"k\": [-0.5, 0.5]}]}", NULL);
+}
+
+/* One pixel of the bilinear kernel in doubles: the four taps (under the
+ * border) weighted by the 1/64 px fractions. */
+static double bilinear_reference(const aug_sampler *s, int32_t X, int32_t Y, int ch) {
+    const ts_image *im = s->src;
+    int x0 = (int)floor(X / 64.0), y0 = (int)floor(Y / 64.0);
+    double fx = X / 64.0 - x0, fy = Y / 64.0 - y0, sum = 0;
+    for (int t = 0; t < 4; t++) {
+        int xx = aug_border_index(x0 + (t & 1), im->w, s->border), yy = aug_border_index(y0 + (t >> 1), im->h, s->border);
+        double v = xx < 0 || yy < 0 ? s->fill[ch] : ((const uint8_t *)ts_image_row(im, yy))[(size_t)xx * im->c + ch];
+        sum += v * (t & 1 ? fx : 1 - fx) * (t >> 1 ? fy : 1 - fy);
+    }
+    return sum;
+}
+
+/* The kernel itself at random positions in and around images whose last
+ * byte ends the allocation (ASan sees any gather past it): both paths give
+ * the same bytes, within rounding of the exact blend. */
+TEST(aug_bilinear_span_matches_exact_blend) {
+    static const int dims[][2] = {{1, 1}, {2, 2}, {5, 3}, {37, 11}, {300, 7}};
+    const uint8_t fill[4] = {200, 17, 99, 255};
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++)
+        for (int c = 1; c <= 4; c++)
+            for (int border = 0; border < 3; border++) {
+                ts_image src;
+                random_image(&src, dims[k][0], dims[k][1], c, 0, 40 + k * 4 + (uint64_t)c);
+                aug_sampler s = {&src, border, fill};
+                enum { N = 203 };
+                int32_t xs[N], ys[N];
+                uint8_t fast[N * 4], slow[N * 4];
+                ts_rng r = ts_rng_for(k, (uint64_t)c, (uint64_t)border, 9);
+                for (int i = 0; i < N; i++) {
+                    /* mostly inside, some across the edges, some far out */
+                    int spread = i % 7 == 0 ? 1 << 20 : 64 * 3;
+                    xs[i] = (int32_t)ts_rng_below(&r, (uint64_t)src.w * 64 + 2 * (uint64_t)spread) - spread;
+                    ys[i] = (int32_t)ts_rng_below(&r, (uint64_t)src.h * 64 + 2 * (uint64_t)spread) - spread;
+                }
+                /* the last pixels sit at the image's last possible interior position */
+                xs[N - 1] = (src.w - 2) * 64 + 63, ys[N - 1] = (src.h - 2) * 64 + 63;
+                aug_bilinear_span(&s, xs, ys, N, fast);
+                aug_simd_off = 1;
+                aug_bilinear_span(&s, xs, ys, N, slow);
+                aug_simd_off = 0;
+                if (memcmp(fast, slow, (size_t)N * c))
+                    ts_test_failf(__FILE__, __LINE__, "%dx%dx%d border %d: vector and portable spans differ", src.w,
+                                  src.h, c, border);
+                int worst = 0;
+                for (int i = 0; i < N; i++)
+                    for (int ch = 0; ch < c; ch++) {
+                        int d = abs(slow[i * c + ch] - (int)floor(bilinear_reference(&s, xs[i], ys[i], ch) + 0.5));
+                        if (d > worst) worst = d;
+                    }
+                if (worst > 1)
+                    ts_test_failf(__FILE__, __LINE__, "%dx%dx%d border %d: off the exact blend by %d", src.w, src.h, c,
+                                  border, worst);
+                free(src.data);
+            }
 }

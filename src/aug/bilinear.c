@@ -1,0 +1,292 @@
+/* Bilinear sampling at fixed-point positions (bilinear.h): positions from
+ * a projective row or a remap field, and the blend of the four taps with
+ * 6-bit weights, portable and AVX-512 (the same bytes). */
+#include <math.h>
+#include <string.h>
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define BILINEAR_X86 1
+#endif
+
+#include "aug_internal.h"
+#include "bilinear.h"
+
+#ifdef __clang__
+/* the vector and portable position loops must round alike: no fused multiply-adds */
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+#define FRAC AUG_SUBPIXEL_BITS
+#define ONE (1 << FRAC)
+#define HALF_OUT (1 << (2 * FRAC - 1))
+/* positions are clamped to +-2^30 / 64 px: far outside any image, inside int32 */
+#define FAR 1073741824.0
+
+int aug_border_index(int i, int n, int border) {
+    if (i >= 0 && i < n) return i;
+    if (border == 0) return -1;
+    if (border == 2) return i < 0 ? 0 : n - 1;
+    if (n == 1) return 0;
+    int period = 2 * (n - 1); /* reflect-101: gfedcb|abcdefgh|gfedcba */
+    i %= period;
+    if (i < 0) i += period;
+    return i < n ? i : period - i;
+}
+
+static int32_t fixed_of(double v) {
+    v = v > -FAR ? v : -FAR; /* NaN too */
+    v = v < FAR ? v : FAR;
+    return (int32_t)lrint(v);
+}
+
+static int32_t fixed_of_float(float v) {
+    v = v > (float)-FAR ? v : (float)-FAR;
+    v = v < (float)FAR ? v : (float)FAR;
+    return (int32_t)lrintf(v);
+}
+
+static int affine_row(const double row[6]) { return row[4] == 1 && row[5] == 0; }
+
+static void positions_projective_portable(const double row[6], int x0, int i, int n, int32_t *xs, int32_t *ys) {
+    int affine = affine_row(row);
+    for (; i < n; i++) {
+        double t = x0 + i;
+        double r = affine ? ONE : ONE / (row[4] + row[5] * t);
+        double sx = row[0] + row[1] * t, sy = row[2] + row[3] * t;
+        xs[i] = fixed_of(sx * r), ys[i] = fixed_of(sy * r);
+    }
+}
+
+static void positions_field_portable(const float *fx, const float *fy, int i, int n, int32_t *xs, int32_t *ys) {
+    for (; i < n; i++) {
+        float sx = fx[i] - 0.5f, sy = fy[i] - 0.5f;
+        xs[i] = fixed_of_float(sx * (float)ONE), ys[i] = fixed_of_float(sy * (float)ONE);
+    }
+}
+
+/* The four taps (top-left, top-right, bottom-left, bottom-right) blended:
+ * rows first, each to 14 bits, then the column, rounded. */
+static inline void blend(const uint8_t *const t[4], int c, int fx, int fy, uint8_t *o) {
+    int gx = ONE - fx, gy = ONE - fy;
+    for (int k = 0; k < c; k++) {
+        int top = t[0][k] * gx + t[1][k] * fx, bottom = t[2][k] * gx + t[3][k] * fx;
+        o[k] = (uint8_t)((top * gy + bottom * fy + HALF_OUT) >> (2 * FRAC));
+    }
+}
+
+static const uint8_t *tap(const aug_sampler *s, int x, int y) {
+    const ts_image *im = s->src;
+    int xx = aug_border_index(x, im->w, s->border), yy = aug_border_index(y, im->h, s->border);
+    if (xx < 0 || yy < 0) return s->fill;
+    return (const uint8_t *)ts_image_row(im, yy) + (size_t)xx * im->c;
+}
+
+/* One output pixel at (X, Y); >> on a negative position is the arithmetic
+ * shift of every compiler we build with, i.e. floor. */
+static void pixel(const aug_sampler *s, int32_t X, int32_t Y, uint8_t *o) {
+    const ts_image *im = s->src;
+    int c = im->c, W = im->w, H = im->h, x0 = X >> FRAC, y0 = Y >> FRAC;
+    const uint8_t *t[4];
+    if ((unsigned)x0 < (unsigned)(W - 1) && (unsigned)y0 < (unsigned)(H - 1)) {
+        t[0] = (const uint8_t *)ts_image_row(im, y0) + (size_t)x0 * c, t[1] = t[0] + c;
+        t[2] = t[0] + im->stride, t[3] = t[2] + c;
+    } else if (s->border == 0 && (x0 < -1 || y0 < -1 || x0 >= W || y0 >= H)) {
+        memcpy(o, s->fill, (size_t)c); /* all four taps are the fill */
+        return;
+    } else {
+        for (int k = 0; k < 4; k++) t[k] = tap(s, x0 + (k & 1), y0 + (k >> 1));
+    }
+    blend(t, c, X & (ONE - 1), Y & (ONE - 1), o);
+}
+
+#ifdef BILINEAR_X86
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vbmi")))
+
+AVX512 static void positions_projective_avx512(const double row[6], int x0, int n, int32_t *xs, int32_t *ys) {
+    const __m512d iota = _mm512_set_pd(7, 6, 5, 4, 3, 2, 1, 0), lo = _mm512_set1_pd(-FAR), hi = _mm512_set1_pd(FAR);
+    const __m512d bx = _mm512_set1_pd(row[0]), ax = _mm512_set1_pd(row[1]), by = _mm512_set1_pd(row[2]),
+                  ay = _mm512_set1_pd(row[3]), bw = _mm512_set1_pd(row[4]), aw = _mm512_set1_pd(row[5]),
+                  one = _mm512_set1_pd(ONE);
+    int affine = affine_row(row), i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m512d t = _mm512_add_pd(_mm512_set1_pd((double)(x0 + i)), iota);
+        __m512d r = affine ? one : _mm512_div_pd(one, _mm512_add_pd(bw, _mm512_mul_pd(aw, t)));
+        __m512d sx = _mm512_mul_pd(_mm512_add_pd(bx, _mm512_mul_pd(ax, t)), r);
+        __m512d sy = _mm512_mul_pd(_mm512_add_pd(by, _mm512_mul_pd(ay, t)), r);
+        /* max(v, lo) is lo for NaN, as fixed_of */
+        sx = _mm512_min_pd(_mm512_max_pd(sx, lo), hi), sy = _mm512_min_pd(_mm512_max_pd(sy, lo), hi);
+        _mm256_storeu_si256((__m256i *)(xs + i), _mm512_cvtpd_epi32(sx));
+        _mm256_storeu_si256((__m256i *)(ys + i), _mm512_cvtpd_epi32(sy));
+    }
+    positions_projective_portable(row, x0, i, n, xs, ys);
+}
+
+AVX512 static void positions_field_avx512(const float *fx, const float *fy, int n, int32_t *xs, int32_t *ys) {
+    const __m512 half = _mm512_set1_ps(0.5f), scale = _mm512_set1_ps((float)ONE);
+    const __m512 lo = _mm512_set1_ps((float)-FAR), hi = _mm512_set1_ps((float)FAR);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 sx = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(fx + i), half), scale);
+        __m512 sy = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(fy + i), half), scale);
+        sx = _mm512_min_ps(_mm512_max_ps(sx, lo), hi), sy = _mm512_min_ps(_mm512_max_ps(sy, lo), hi);
+        _mm512_storeu_si512(xs + i, _mm512_cvtps_epi32(sx));
+        _mm512_storeu_si512(ys + i, _mm512_cvtps_epi32(sy));
+    }
+    positions_field_portable(fx, fy, i, n, xs, ys);
+}
+
+/* Byte and lane orders of the 16-pixel blend (see blend16_wide): which
+ * pixel's weight each word (horizontal) or dword (vertical, per unpacked
+ * half: even pixels 0-7, odd 0-7, even 8-15, odd 8-15) takes; the byte
+ * pairs of left and right taps per channel in a 16-byte lane of qwords;
+ * and where output byte j comes from after the packs, which leave pixel p
+ * at byte 16 ((p % 8) / 2) + 8 (p >= 8) + 4 (p % 2). */
+static const uint16_t weight_x_words[2][32] = {
+    {0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6, 8, 8, 8, 8, 10, 10, 10, 10, 12, 12, 12, 12, 14, 14, 14, 14},
+    {16, 16, 16, 16, 18, 18, 18, 18, 20, 20, 20, 20, 22, 22, 22, 22,
+     24, 24, 24, 24, 26, 26, 26, 26, 28, 28, 28, 28, 30, 30, 30, 30}};
+static const uint32_t weight_y_dwords[4][16] = {{0, 0, 0, 0, 2, 2, 2, 2, 4, 4, 4, 4, 6, 6, 6, 6},
+                                                {1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7},
+                                                {8, 8, 8, 8, 10, 10, 10, 10, 12, 12, 12, 12, 14, 14, 14, 14},
+                                                {9, 9, 9, 9, 11, 11, 11, 11, 13, 13, 13, 13, 15, 15, 15, 15}};
+static const uint8_t tap_pairs[2][16] = {{0, 3, 1, 4, 2, 5, 128, 128, 8, 11, 9, 12, 10, 13, 128, 128},
+                                         {0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15}};
+static const uint8_t output_bytes[2][64] = {
+    {0,  1,  2,  4,  5,  6,  16, 17, 18, 20, 21, 22, 32, 33, 34, 36, 37, 38, 48, 49, 50, 52,
+     53, 54, 8,  9,  10, 12, 13, 14, 24, 25, 26, 28, 29, 30, 40, 41, 42, 44, 45, 46, 56, 57,
+     58, 60, 61, 62, 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0},
+    {0,  1,  2,  3,  4,  5,  6,  7,  16, 17, 18, 19, 20, 21, 22, 23, 32, 33, 34, 35, 36, 37,
+     38, 39, 48, 49, 50, 51, 52, 53, 54, 55, 8,  9,  10, 11, 12, 13, 14, 15, 24, 25, 26, 27,
+     28, 29, 30, 31, 40, 41, 42, 43, 44, 45, 46, 47, 56, 57, 58, 59, 60, 61, 62, 63}};
+
+typedef struct {
+    __m512i wx[2], wy[4], pair, place;
+} lanes;
+
+AVX512 static lanes lanes_for(int c) {
+    lanes l;
+    int four = c == 4;
+    for (int h = 0; h < 2; h++) l.wx[h] = _mm512_loadu_si512(weight_x_words[h]);
+    for (int h = 0; h < 4; h++) l.wy[h] = _mm512_loadu_si512(weight_y_dwords[h]);
+    l.pair = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tap_pairs[four]));
+    l.place = _mm512_loadu_si512(output_bytes[four]);
+    return l;
+}
+
+/* Rows of 8 pixels (one per qword: left tap bytes then right tap bytes)
+ * blended to 32-bit channels, two registers of 4 pixels (each 128-bit
+ * lane one pixel: even pixels, then odd). */
+AVX512 static void blend8(__m512i top, __m512i bottom, __m512i wx, __m512i wy_even, __m512i wy_odd, __m512i pair,
+                          __m512i *even, __m512i *odd) {
+    const __m512i round = _mm512_set1_epi32(HALF_OUT);
+    __m512i t = _mm512_maddubs_epi16(_mm512_shuffle_epi8(top, pair), wx);
+    __m512i b = _mm512_maddubs_epi16(_mm512_shuffle_epi8(bottom, pair), wx);
+    *even = _mm512_srli_epi32(_mm512_add_epi32(_mm512_madd_epi16(_mm512_unpacklo_epi16(t, b), wy_even), round), 2 * FRAC);
+    *odd = _mm512_srli_epi32(_mm512_add_epi32(_mm512_madd_epi16(_mm512_unpackhi_epi16(t, b), wy_odd), round), 2 * FRAC);
+}
+
+/* 16 pixels of 3 or 4 channels: the two taps of a row are one 8-byte
+ * gather; lanes off `in` keep `fill8` (the fill colour twice). */
+AVX512 static __m512i blend16_wide(const uint8_t *base, __m512i off, __m512i stride, __mmask16 in, __m512i fx,
+                                   __m512i fy, __m512i fill8, const lanes *l) {
+    __m512i wxw = _mm512_or_si512(_mm512_sub_epi32(_mm512_set1_epi32(ONE), fx), _mm512_slli_epi32(fx, 8));
+    __m512i wyd = _mm512_or_si512(_mm512_sub_epi32(_mm512_set1_epi32(ONE), fy), _mm512_slli_epi32(fy, 16));
+    __m512i below = _mm512_add_epi32(off, stride), r[4];
+    for (int h = 0; h < 2; h++) {
+        __mmask8 k = (__mmask8)(in >> (8 * h));
+        __m256i o = h ? _mm512_extracti64x4_epi64(off, 1) : _mm512_castsi512_si256(off);
+        __m256i ob = h ? _mm512_extracti64x4_epi64(below, 1) : _mm512_castsi512_si256(below);
+        __m512i top = _mm512_mask_i32gather_epi64(fill8, k, o, base, 1);
+        __m512i bottom = _mm512_mask_i32gather_epi64(fill8, k, ob, base, 1);
+        blend8(top, bottom, _mm512_permutexvar_epi16(l->wx[h], wxw), _mm512_permutexvar_epi32(l->wy[2 * h], wyd),
+               _mm512_permutexvar_epi32(l->wy[2 * h + 1], wyd), l->pair, &r[2 * h], &r[2 * h + 1]);
+    }
+    __m512i packed = _mm512_packus_epi16(_mm512_packus_epi32(r[0], r[1]), _mm512_packus_epi32(r[2], r[3]));
+    return _mm512_permutexvar_epi8(l->place, packed);
+}
+
+/* 16 pixels of 1 channel: the two taps of a row are one 4-byte gather. */
+AVX512 static __m512i blend16_grey(const uint8_t *base, __m512i off, __m512i stride, __mmask16 in, __m512i fx,
+                                   __m512i fy, __m512i fill4) {
+    __m512i top = _mm512_mask_i32gather_epi32(fill4, in, off, base, 1);
+    __m512i bottom = _mm512_mask_i32gather_epi32(fill4, in, _mm512_add_epi32(off, stride), base, 1);
+    __m512i taps = _mm512_mask_blend_epi16(0xAAAAAAAA, top, _mm512_slli_epi32(bottom, 16));
+    __m512i wx = _mm512_or_si512(_mm512_sub_epi32(_mm512_set1_epi32(ONE), fx), _mm512_slli_epi32(fx, 8));
+    __m512i wy = _mm512_or_si512(_mm512_sub_epi32(_mm512_set1_epi32(ONE), fy), _mm512_slli_epi32(fy, 16));
+    __m512i rows = _mm512_maddubs_epi16(taps, _mm512_or_si512(wx, _mm512_slli_epi32(wx, 16)));
+    __m512i v = _mm512_add_epi32(_mm512_madd_epi16(rows, wy), _mm512_set1_epi32(HALF_OUT));
+    return _mm512_castsi128_si512(_mm512_cvtepi32_epi8(_mm512_srli_epi32(v, 2 * FRAC)));
+}
+
+/* The span 16 pixels at a time; returns 0 (nothing written) for channel
+ * counts or image sizes it does not take. Lanes with all four taps inside
+ * (and whose gather stays inside the buffer) are blended in vectors, as
+ * are lanes of a constant border with all four taps outside (their gathers
+ * are masked off and keep the fill colour, which blends to itself); the
+ * rest, an edge ring, go through pixel(). */
+AVX512 static int span_avx512(const aug_sampler *s, const int32_t *xs, const int32_t *ys, int n, uint8_t *out) {
+    const ts_image *im = s->src;
+    int c = im->c, W = im->w, H = im->h, load = c == 1 ? 4 : 8;
+    int64_t end = (int64_t)im->stride * (H - 1) + (int64_t)W * c; /* one past the last byte of the image */
+    if ((c != 1 && c != 3 && c != 4) || (int64_t)im->stride * H > INT32_MAX - 64) return 0;
+    const uint8_t *base = im->data, *f = s->fill;
+    __m512i fill = c == 1   ? _mm512_set1_epi32((int)(f[0] * 0x01010101u))
+                   : c == 3 ? _mm512_set1_epi64((long long)((uint64_t)f[0] | (uint64_t)f[1] << 8 | (uint64_t)f[2] << 16 |
+                                                            (uint64_t)f[0] << 24 | (uint64_t)f[1] << 32 | (uint64_t)f[2] << 40))
+                            : _mm512_set1_epi64((long long)((uint64_t)(f[0] | f[1] << 8 | f[2] << 16 | (uint32_t)f[3] << 24) * 0x100000001u));
+    lanes l = lanes_for(c);
+    const __m512i stride = _mm512_set1_epi32((int)im->stride), frac = _mm512_set1_epi32(ONE - 1);
+    const __m512i last_x = _mm512_set1_epi32(W - 1), last_y = _mm512_set1_epi32(H - 1), minus1 = _mm512_set1_epi32(-1);
+    const __m512i safe_off = _mm512_set1_epi32((int)(end - (int64_t)im->stride - load));
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 live = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512i X = _mm512_maskz_loadu_epi32(live, xs + i), Y = _mm512_maskz_loadu_epi32(live, ys + i);
+        __m512i x0 = _mm512_srai_epi32(X, FRAC), y0 = _mm512_srai_epi32(Y, FRAC);
+        __m512i off = _mm512_add_epi32(_mm512_mullo_epi32(y0, stride), _mm512_mullo_epi32(x0, _mm512_set1_epi32(c)));
+        __mmask16 in = _mm512_cmplt_epu32_mask(x0, last_x) & _mm512_cmplt_epu32_mask(y0, last_y) &
+                       _mm512_cmple_epi32_mask(off, safe_off) & live;
+        __mmask16 fill_only = 0;
+        if (s->border == 0)
+            fill_only = _mm512_cmplt_epi32_mask(x0, minus1) | _mm512_cmpgt_epi32_mask(x0, last_x) |
+                        _mm512_cmplt_epi32_mask(y0, minus1) | _mm512_cmpgt_epi32_mask(y0, last_y);
+        __m512i fx = _mm512_and_si512(X, frac), fy = _mm512_and_si512(Y, frac), v;
+        if (c == 1) v = blend16_grey(base, off, stride, in, fx, fy, fill);
+        else v = blend16_wide(base, off, stride, in, fx, fy, fill, &l);
+        int count = n - i >= 16 ? 16 : n - i;
+        __mmask64 bytes = count * c == 64 ? ~(__mmask64)0 : ((__mmask64)1 << (count * c)) - 1;
+        _mm512_mask_storeu_epi8(out + (size_t)i * c, bytes, v);
+        for (unsigned rest = live & ~in & ~fill_only; rest; rest &= rest - 1) {
+            int p = i + __builtin_ctz(rest);
+            pixel(s, xs[p], ys[p], out + (size_t)p * c);
+        }
+    }
+    return 1;
+}
+#endif
+
+void aug_positions_projective(const double row[6], int x0, int n, int32_t *xs, int32_t *ys) {
+#ifdef BILINEAR_X86
+    if (aug_vbmi()) {
+        positions_projective_avx512(row, x0, n, xs, ys);
+        return;
+    }
+#endif
+    positions_projective_portable(row, x0, 0, n, xs, ys);
+}
+
+void aug_positions_field(const float *fx, const float *fy, int n, int32_t *xs, int32_t *ys) {
+#ifdef BILINEAR_X86
+    if (aug_vbmi()) {
+        positions_field_avx512(fx, fy, n, xs, ys);
+        return;
+    }
+#endif
+    positions_field_portable(fx, fy, 0, n, xs, ys);
+}
+
+void aug_bilinear_span(const aug_sampler *s, const int32_t *xs, const int32_t *ys, int n, uint8_t *out) {
+#ifdef BILINEAR_X86
+    if (aug_vbmi() && span_avx512(s, xs, ys, n, out)) return;
+#endif
+    for (int i = 0; i < n; i++) pixel(s, xs[i], ys[i], out + (size_t)i * s->src->c);
+}
