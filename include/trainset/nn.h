@@ -137,7 +137,8 @@ ts_status ts_nn_schedule_parse(ts_ctx *ctx, const char *name, ts_nn_schedule *ou
 /* A training sample: fill x (c*h*w normalised floats) and *label for
  * sample `index` in `epoch`. Must be a pure function of its arguments
  * (augmentation draws from ts_rng_for(seed, epoch, index, op)) and
- * thread-safe: the trainer calls it from its workers. */
+ * thread-safe: the trainer calls it from its workers and from its loader
+ * threads while the model computes an earlier batch. */
 typedef ts_status (*ts_nn_sample_fn)(void *user, ts_ctx *ctx, uint64_t epoch, size_t index, float *x,
                                      int32_t *label);
 /* The order of an epoch: a malloc'd array of *len sample indices (each
@@ -195,7 +196,14 @@ typedef struct {
     const char *checkpoint_path; /* written atomically after every epoch */
     const char *metrics_path;    /* JSON lines, one per epoch */
     const char *curve_path;      /* training-curve SVG */
+    /* Loader threads filling training batches up to two batches ahead of
+     * the step computing, so loading overlaps compute (default 1). 0 fills
+     * each batch on the compute workers just before its step. Weights do
+     * not depend on this number: batches hold the same samples either way. */
+    int loaders;
 } ts_nn_train_opts;
+
+#define TS_NN_MAX_LOADERS 64
 
 ts_nn_train_opts ts_nn_train_opts_default(void);
 

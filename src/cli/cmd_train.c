@@ -28,7 +28,11 @@ static const char usage[] =
     "                        class-balanced, repeat-factor, weighted, spread-groups, ...\n"
     "  --repeat-threshold T  repeat-factor sampler threshold (default 0.001)\n"
     "  --pipeline PIPE.json  online augmentation (docs/augment.md), applied per sample\n"
-    "                        and epoch on the trainer's workers; file or inline JSON\n"
+    "                        and epoch by the loader threads; file or inline JSON\n"
+    "  --loaders N           threads preparing batches (augment, normalise) up to two\n"
+    "                        batches ahead of the step computing (default 1); 0\n"
+    "                        prepares each batch on the -j workers just before its\n"
+    "                        step (no overlap). Weights do not depend on N\n"
     "model:\n"
     "  --model SPEC          mlp, cnn-small (default), resnet-mini, a spec file\n"
     "                        (text or JSON) or inline text \"conv 16 3; relu; ...\"\n"
@@ -222,6 +226,8 @@ static int parse_names(cli_env *env, train_args *a) {
     if (a->resume && a->init) return cli_usage_error(env, "--resume and --init exclude each other");
     if (a->crop < 0 || a->crop > 64) return cli_usage_error(env, "--crop must be 0..64");
     if (a->limit < 0) return cli_usage_error(env, "--limit must be positive");
+    if (a->o.loaders < 0 || a->o.loaders > TS_NN_MAX_LOADERS)
+        return cli_usage_error(env, "--loaders must be 0..%d", TS_NN_MAX_LOADERS);
     return 0;
 }
 
@@ -236,6 +242,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
         {"init", 0, CLI_STRING, &a.init},         {"new-head", 0, CLI_FLAG, &a.new_head},
         {"freeze", 0, CLI_INT, &a.freeze},        {"resume", 0, CLI_FLAG, &a.resume},
         {"order", 0, CLI_STRING, &a.order},       {"pipeline", 0, CLI_STRING, &a.pipeline},
+        {"loaders", 0, CLI_INT, &a.o.loaders},
         {"flip", 0, CLI_FLAG, &a.flip},           {"crop", 0, CLI_INT, &a.crop},
         {"optim", 0, CLI_STRING, &a.optim},       {"lr", 0, CLI_DOUBLE, &a.o.lr},
         {"momentum", 0, CLI_DOUBLE, &a.o.momentum}, {"nesterov", 0, CLI_FLAG, &a.o.nesterov},

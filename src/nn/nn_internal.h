@@ -133,6 +133,50 @@ void nn_optim_step(ts_nn_model *model, const ts_nn_train_opts *opts, double lr);
 /* Learning rate at fractional epoch `t` (0-based) of `total` epochs. */
 double nn_schedule_lr(const ts_nn_train_opts *opts, double t);
 
+/* ---- batch loading (loader.c) ---------------------------------------------- */
+/* Memory for one batch of samples: inputs, labels and per-sample status. */
+typedef struct {
+    float *x;
+    int32_t *labels;
+    ts_status *status;
+} nn_batch_mem;
+ts_status nn_batch_mem_alloc(ts_ctx *ctx, const ts_nn_model *model, size_t batch, nn_batch_mem *out);
+void nn_batch_mem_free(nn_batch_mem *mem);
+/* Fill `count` samples starting at position `first` of `order` (NULL: the
+ * identity) on the model's workers; checks each label against the classes. */
+ts_status nn_fill_batch(ts_ctx *ctx, ts_nn_model *model, const ts_nn_source *src, uint64_t epoch, const size_t *order,
+                        size_t first, size_t count, float *x, int32_t *labels, ts_status *status);
+/* Training steps of an epoch of `len` samples: batches of `batch`, leaving
+ * out a last batch of one sample (it breaks batch statistics). */
+size_t nn_epoch_steps(size_t len, size_t batch);
+
+/* Fills the batches of an epoch in order: inline on the model's workers
+ * (loaders 0) or on `loaders` threads of its own, up to two batches ahead of
+ * the step computing, so loading overlaps compute. Either way batch b holds
+ * the samples order[b * batch ...] of the epoch, bit for bit. */
+typedef struct nn_loader nn_loader;
+typedef struct {
+    const float *x;        /* count normalised CHW samples */
+    const int32_t *labels; /* count class indices */
+    size_t count;
+} nn_batch;
+ts_status nn_loader_create(ts_ctx *ctx, ts_nn_model *model, const ts_nn_source *src, size_t batch, int loaders,
+                           nn_loader **out);
+/* Stops the loader threads (an epoch in progress is abandoned) and frees
+ * the batches. Accepts NULL. */
+void nn_loader_destroy(nn_loader *loader);
+/* Start loading the epoch's batches; `order` (len indices) must stay valid
+ * and unchanged until nn_loader_end_epoch. */
+void nn_loader_begin_epoch(nn_loader *loader, uint64_t epoch, const size_t *order, size_t len);
+/* Batch `b` of the epoch, taken in increasing order starting at 0; the
+ * previous batch's memory may be reused from this call on. A sample or
+ * label error of that batch is returned (its message set in ctx) only when
+ * the batch is reached, whatever the loaders filled ahead. */
+ts_status nn_loader_next(nn_loader *loader, ts_ctx *ctx, size_t b, nn_batch *out);
+/* Stop loading the epoch (whether or not every batch was taken) and wait
+ * until no loader writes any batch. */
+void nn_loader_end_epoch(nn_loader *loader);
+
 /* Elements of a layer's output for a batch of n. */
 static inline size_t nn_out_size(const nn_layer *l, size_t n) {
     return (size_t)l->oc * n * (size_t)l->oh * (size_t)l->ow;

@@ -43,6 +43,7 @@ ts_nn_train_opts ts_nn_train_opts_default(void) {
     o.batch_size = 64;
     o.min_delta = 0;
     o.restore_best = 1;
+    o.loaders = 1;
     return o;
 }
 

@@ -1,5 +1,6 @@
 /* The training loop: epochs of shuffled batches filled by the sample
- * callback on the model's workers, forward/backward/update, validation,
+ * callback (on loader threads ahead of the step, or inline on the model's
+ * workers), forward/backward/update, validation,
  * early stopping with restore-best, NaN detection, per-epoch checkpoints,
  * metrics JSON lines and the training-curve SVG. */
 #include <math.h>
@@ -19,63 +20,12 @@ static double now_s(void) {
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-typedef struct {
-    const ts_nn_source *src;
-    ts_ctx *ctx;
-    uint64_t epoch;
-    const size_t *order; /* NULL: index i itself */
-    size_t first;
-    float *x;
-    int32_t *labels;
-    size_t per; /* floats per sample */
-    ts_status *status;
-} fill_job;
-
-static void fill_samples(void *user, size_t begin, size_t end, int worker) {
-    (void)worker;
-    const fill_job *j = user;
-    for (size_t i = begin; i < end; i++) {
-        size_t idx = j->order ? j->order[j->first + i] : j->first + i;
-        j->status[i] = j->src->sample(j->src->user, j->ctx, j->epoch, idx, j->x + i * j->per, &j->labels[i]);
-    }
-}
-
-/* Fill `count` samples starting at position `first` of the order. */
-static ts_status fill_batch(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *src, uint64_t epoch,
-                            const size_t *order, size_t first, size_t count, float *x, int32_t *labels,
-                            ts_status *status) {
-    fill_job j = {src, ctx, epoch, order, first, x, labels, (size_t)m->c * m->h * m->w, status};
-    ts_pool_run(m->pool, count, 1, fill_samples, &j);
-    for (size_t i = 0; i < count; i++) {
-        if (status[i]) return status[i];
-        if (labels[i] < 0 || labels[i] >= m->classes)
-            return ts_error(ctx, TS_ERR_INVALID, "sample %zu has label %d outside 0..%d",
-                            order ? order[first + i] : first + i, (int)labels[i], m->classes - 1);
-    }
-    return TS_OK;
-}
-
-typedef struct {
-    float *x;
-    int32_t *labels;
-    ts_status *status;
-} batch_mem;
-
-static ts_status batch_mem_alloc(ts_ctx *ctx, const ts_nn_model *m, size_t batch, batch_mem *b) {
-    b->x = ts_alloc_array(ctx, batch, (size_t)m->c * m->h * m->w * sizeof(float));
-    b->labels = ts_alloc_array(ctx, batch, sizeof(int32_t));
-    b->status = ts_alloc_array(ctx, batch, sizeof(ts_status));
-    return b->x && b->labels && b->status ? TS_OK : TS_ERR_NOMEM;
-}
-
-static void batch_mem_free(batch_mem *b) { free(b->x), free(b->labels), free(b->status); }
-
 ts_status ts_nn_evaluate(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *src, int batch_size, double *loss,
                          double *accuracy) {
     if (src->count == 0) return ts_error(ctx, TS_ERR_INVALID, "no samples to evaluate");
     size_t bs = batch_size > 0 ? (size_t)batch_size : 256;
-    batch_mem b;
-    ts_status st = batch_mem_alloc(ctx, m, bs, &b);
+    nn_batch_mem b;
+    ts_status st = nn_batch_mem_alloc(ctx, m, bs, &b);
     int was = m->training;
     m->training = 0;
     nn_blas_threads(m);
@@ -83,7 +33,7 @@ ts_status ts_nn_evaluate(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *src, i
     size_t right = 0;
     for (size_t s = 0; !st && s < src->count; s += bs) {
         size_t k = src->count - s < bs ? src->count - s : bs, correct;
-        st = fill_batch(ctx, m, src, 0, NULL, s, k, b.x, b.labels, b.status);
+        st = nn_fill_batch(ctx, m, src, 0, NULL, s, k, b.x, b.labels, b.status);
         if (!st) st = nn_forward(ctx, m, b.x, k);
         if (!st) {
             total += nn_loss(m, b.labels, k, 0, &correct, 0) * (double)k;
@@ -91,7 +41,7 @@ ts_status ts_nn_evaluate(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *src, i
         }
     }
     m->training = was;
-    batch_mem_free(&b);
+    nn_batch_mem_free(&b);
     if (st) return st;
     *loss = total / (double)src->count;
     *accuracy = (double)right / (double)src->count;
@@ -148,6 +98,8 @@ static ts_status check_opts(ts_ctx *ctx, const ts_nn_model *m, const ts_nn_sourc
         return ts_error(ctx, TS_ERR_INVALID, "label smoothing must be in [0, 1)");
     if (o->warmup_epochs < 0 || o->warmup_epochs > o->epochs)
         return ts_error(ctx, TS_ERR_INVALID, "warm-up must be between 0 and the epochs");
+    if (o->loaders < 0 || o->loaders > TS_NN_MAX_LOADERS)
+        return ts_error(ctx, TS_ERR_INVALID, "loader threads must be 0..%d", TS_NN_MAX_LOADERS);
     return TS_OK;
 }
 
@@ -163,11 +115,11 @@ ts_status ts_nn_train(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *train, co
     if ((st = nn_optim_prepare(ctx, m, o.optim))) return st;
     nn_blas_threads(m);
     size_t n = train->count, bs = (size_t)o.batch_size < n ? (size_t)o.batch_size : n;
-    batch_mem b;
+    nn_loader *loader = NULL;
     size_t *order = NULL, len = 0;
     ts_nn_epoch_stats *hist = ts_calloc_array(ctx, (size_t)o.epochs, sizeof *hist);
     float *best_params = NULL, *best_buffers = NULL;
-    st = batch_mem_alloc(ctx, m, bs, &b);
+    st = nn_loader_create(ctx, m, train, bs, o.loaders, &loader);
     if (!st && !hist) st = TS_ERR_NOMEM;
     if (!st && o.restore_best) {
         best_params = ts_alloc_array(ctx, m->n_params ? m->n_params : 1, sizeof(float));
@@ -192,20 +144,22 @@ ts_status ts_nn_train(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *train, co
         for (size_t i = 0; !st && i < len; i++)
             if (order[i] >= n) st = ts_error(ctx, TS_ERR_INVALID, "sampler gave index %zu of %zu", order[i], n);
         if (st) break;
-        size_t nb = (len + bs - 1) / bs;
+        size_t nb = (len + bs - 1) / bs, steps = nn_epoch_steps(len, bs);
         ts_nn_epoch_stats s = {0};
         s.epoch = e + 1, s.epochs = o.epochs;
         s.val_loss = s.val_acc = NAN;
         double t0 = now_s(), loss_sum = 0;
         size_t right_sum = 0, seen = 0;
-        for (size_t bi = 0; !st && bi < nb; bi++) {
-            size_t first = bi * bs, k = len - first < bs ? len - first : bs, right;
-            if (k < 2 && nb > 1) break; /* a batch of one breaks batch statistics */
-            if ((st = fill_batch(ctx, m, train, (uint64_t)e, order, first, k, b.x, b.labels, b.status))) break;
+        nn_loader_begin_epoch(loader, (uint64_t)e, order, len);
+        for (size_t bi = 0; !st && bi < steps; bi++) {
+            nn_batch batch;
+            size_t right;
+            if ((st = nn_loader_next(loader, ctx, bi, &batch))) break;
+            size_t k = batch.count;
             m->training = 1;
             m->dropout_step = (uint64_t)e << 32 | bi;
-            if ((st = nn_forward(ctx, m, b.x, k))) break;
-            double loss = nn_loss(m, b.labels, k, o.label_smoothing, &right, 1);
+            if ((st = nn_forward(ctx, m, batch.x, k))) break;
+            double loss = nn_loss(m, batch.labels, k, o.label_smoothing, &right, 1);
             s.lr = nn_schedule_lr(&o, e + (double)(bi + 1) / (double)nb);
             if (!isfinite(loss)) {
                 st = ts_error(ctx, TS_ERR_INVALID,
@@ -227,6 +181,7 @@ ts_status ts_nn_train(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *train, co
             if (cb && cb->batch && cb->batch(cb->user, &s, bi + 1, nb))
                 st = ts_error(ctx, TS_ERR_CANCELLED, "training stopped");
         }
+        nn_loader_end_epoch(loader);
         m->training = 0;
         if (st) break;
         s.seconds = now_s() - t0;
@@ -283,7 +238,7 @@ ts_status ts_nn_train(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *train, co
         result->images_per_s = total_time > 0 ? (double)total_images / total_time : 0;
     }
     m->frozen = 0;
-    batch_mem_free(&b);
+    nn_loader_destroy(loader);
     free(order), free(hist), free(best_params), free(best_buffers);
     return st;
 }

@@ -1,6 +1,7 @@
 /* The trainer: layer kernels against direct formulas and finite
  * differences, spec parsing and its errors, optimisers learning a synthetic
- * task, schedules, determinism, early stopping, NaN stop, freeze. */
+ * task, schedules, determinism, early stopping, NaN stop, freeze, loader
+ * threads. */
 #include <stdlib.h>
 
 #include "nn/nn_internal.h"
@@ -175,15 +176,19 @@ TEST(nn_schedules) {
     CHECK_FAILS(ctx, ts_nn_optim_parse(ctx, "lion", &k), "expected sgd, adam");
 }
 
-static double train_synth(ts_ctx *ctx, ts_nn_optim optim, double lr, int threads, uint64_t seed, float **weights,
-                          size_t *nw) {
+/* Train on 300 synthetic samples; `loaders` as in ts_nn_train_opts, `order`
+ * the epoch order (NULL: the trainer's reshuffle). */
+static double train_synth_with(ts_ctx *ctx, ts_nn_optim optim, double lr, int threads, uint64_t seed, int loaders,
+                               ts_nn_order_fn order, float **weights, size_t *nw) {
     ts_nn_model *m = make(ctx, "conv 6 3\nbn\nrelu\nmaxpool 2\nconv 8 3 stride 2\nrelu\nfc 16\nrelu\ndropout 0.1\nfc classes",
                           1, 8, 8, 3);
     if (!m) return 0;
     ts_nn_model_set_threads(ctx, m, threads);
     ts_nn_source train = synth_source(300), val = synth_source(90);
+    train.order = order;
     ts_nn_train_opts o = ts_nn_train_opts_default();
     o.optim = optim, o.lr = lr, o.epochs = 4, o.batch_size = 16, o.seed = seed, o.restore_best = 0;
+    o.loaders = loaders;
     ts_nn_train_result res;
     CHECK_OK(ctx, ts_nn_train(ctx, m, &train, &val, &o, NULL, &res));
     double loss = 0, acc = 0;
@@ -196,6 +201,11 @@ static double train_synth(ts_ctx *ctx, ts_nn_optim optim, double lr, int threads
     }
     ts_nn_model_destroy(m);
     return acc;
+}
+
+static double train_synth(ts_ctx *ctx, ts_nn_optim optim, double lr, int threads, uint64_t seed, float **weights,
+                          size_t *nw) {
+    return train_synth_with(ctx, optim, lr, threads, seed, 1, NULL, weights, nw);
 }
 
 TEST(nn_every_optimiser_learns) {
@@ -286,4 +296,156 @@ TEST(nn_freeze_keeps_first_layers) {
     CHECK_FAILS(ctx, ts_nn_train(ctx, m, &train, NULL, &o, NULL, NULL), "the last must train");
     free(before), free(bn);
     ts_nn_model_destroy(m);
+}
+
+/* 305 positions over the 300 samples, some repeated, so the last batch of
+ * 16 holds one sample and is left out. */
+static ts_status repeating_order(void *user, ts_ctx *ctx, uint64_t epoch, size_t **order, size_t *len) {
+    (void)user;
+    size_t *o = ts_alloc_array(ctx, 305, sizeof *o);
+    if (!o) return TS_ERR_NOMEM;
+    for (size_t i = 0; i < 305; i++) o[i] = (i * 7 + epoch) % 300;
+    *order = o, *len = 305;
+    return TS_OK;
+}
+
+static int same_weights(const float *a, size_t na, const float *b, size_t nb) {
+    return a && b && na > 0 && na == nb && memcmp(a, b, sizeof(float) * na) == 0;
+}
+
+TEST(nn_loader_threads_do_not_change_weights) {
+    ts_ctx *ctx = ts_test_ctx();
+    for (int custom = 0; custom < 2; custom++) {
+        ts_nn_order_fn order = custom ? repeating_order : NULL;
+        float *inline_w = NULL;
+        size_t n_inline = 0;
+        /* loaders 0 is the path without overlap: each batch filled on the compute workers before its step */
+        train_synth_with(ctx, TS_NN_SGD, 0.05, 2, 5, 0, order, &inline_w, &n_inline);
+        for (int loaders = 1; loaders <= 3; loaders++) {
+            float *w = NULL;
+            size_t n = 0;
+            train_synth_with(ctx, TS_NN_SGD, 0.05, 2, 5, loaders, order, &w, &n);
+            if (!same_weights(inline_w, n_inline, w, n))
+                ts_test_failf(__FILE__, __LINE__, "order %d, %d loaders: weights differ from inline filling", custom,
+                              loaders);
+            free(w);
+        }
+        free(inline_w);
+    }
+}
+
+/* Samples from 50 on fail; the order is the stored one. */
+static ts_status failing_sample(void *user, ts_ctx *ctx, uint64_t epoch, size_t index, float *x, int32_t *label) {
+    if (index >= 50) return ts_error(ctx, TS_ERR_CORRUPT, "sample %zu is broken", index);
+    return synth_sample(user, ctx, epoch, index, x, label);
+}
+
+static ts_status stored_order(void *user, ts_ctx *ctx, uint64_t epoch, size_t **order, size_t *len) {
+    (void)user, (void)epoch;
+    size_t *o = ts_alloc_array(ctx, 120, sizeof *o);
+    if (!o) return TS_ERR_NOMEM;
+    for (size_t i = 0; i < 120; i++) o[i] = i;
+    *order = o, *len = 120;
+    return TS_OK;
+}
+
+typedef struct {
+    size_t batches, stop_at;
+} batch_counter;
+
+static int count_batches(void *user, const ts_nn_epoch_stats *s, size_t done, size_t total) {
+    (void)s, (void)total, (void)done;
+    batch_counter *c = user;
+    return ++c->batches == c->stop_at;
+}
+
+TEST(nn_loader_error_is_reported_at_its_batch) {
+    for (int loaders = 0; loaders <= 2; loaders++) {
+        ts_ctx *ctx = ts_test_ctx();
+        ts_nn_model *m = make(ctx, "fc 8\nrelu\nfc classes", 1, 8, 8, 3);
+        if (!m) return;
+        ts_nn_source train = {120, failing_sample, stored_order, NULL};
+        ts_nn_train_opts o = ts_nn_train_opts_default();
+        o.epochs = 2, o.batch_size = 10, o.loaders = loaders;
+        batch_counter c = {0, 0};
+        ts_nn_callbacks cb = {count_batches, NULL, &c};
+        /* the loaders reach sample 50 while batches 3 and 4 train; five batches train before the error */
+        CHECK_FAILS(ctx, ts_nn_train(ctx, m, &train, NULL, &o, &cb, NULL), "sample 50 is broken");
+        CHECK_EQ_INT(c.batches, 5);
+        ts_nn_model_destroy(m);
+    }
+}
+
+TEST(nn_loader_stops_cleanly_when_cancelled) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_nn_model *m = make(ctx, "fc 8\nrelu\nfc classes", 1, 8, 8, 3);
+    if (!m) return;
+    ts_nn_source train = synth_source(200);
+    ts_nn_train_opts o = ts_nn_train_opts_default();
+    o.epochs = 3, o.batch_size = 10, o.loaders = 2;
+    batch_counter c = {0, 3};
+    ts_nn_callbacks cb = {count_batches, NULL, &c};
+    CHECK_FAILS(ctx, ts_nn_train(ctx, m, &train, NULL, &o, &cb, NULL), "training stopped");
+    CHECK_EQ_INT(c.batches, 3);
+    CHECK_EQ_INT(ts_nn_model_epoch(m), 0);
+    o.epochs = 1;
+    ts_nn_train_result res;
+    CHECK_OK(ctx, ts_nn_train(ctx, m, &train, NULL, &o, NULL, &res));
+    CHECK_EQ_INT(res.epochs_run, 1);
+    o.loaders = -1;
+    CHECK_FAILS(ctx, ts_nn_train(ctx, m, &train, NULL, &o, NULL, NULL), "loader threads must be 0..64");
+    ts_nn_model_destroy(m);
+}
+
+/* 16x16 grey images of the three synthetic classes, as 8-bit pixels. */
+static void synth_pixels(ts_nn_data *d, uint8_t *pixels, int32_t *labels, size_t n) {
+    d->n = n, d->c = 1, d->h = 16, d->w = 16;
+    d->pixels = pixels, d->labels = labels, d->image_ids = NULL;
+    for (size_t i = 0; i < n; i++) {
+        ts_rng r = ts_rng_for(9, 0, i, 0);
+        int cls = (int)(i % 3), at = 2 + (int)ts_rng_below(&r, 12);
+        for (int y = 0; y < 16; y++)
+            for (int x = 0; x < 16; x++) {
+                int on = cls == 0 ? y == at : cls == 1 ? x == at : (y - x == at - 8);
+                pixels[i * 256 + (size_t)y * 16 + (size_t)x] = (uint8_t)((on ? 180 : 40) + ts_rng_below(&r, 60));
+            }
+        labels[i] = cls;
+    }
+}
+
+TEST(nn_loader_threads_with_pipeline_do_not_change_weights) {
+    ts_ctx *ctx = ts_test_ctx();
+    enum { N = 150 };
+    static uint8_t pixels[N * 256];
+    static int32_t labels[N];
+    ts_nn_data d;
+    synth_pixels(&d, pixels, labels, N);
+    ts_aug_pipeline *pipe = NULL;
+    CHECK_OK(ctx, ts_aug_pipeline_load(ctx,
+                                       "{\"ops\": [{\"op\": \"hflip\", \"p\": 0.5}, {\"op\": \"affine\", \"scale\": [0.9, "
+                                       "1.1], \"deg\": [-10, 10]}, {\"op\": \"brightness\", \"limit\": [-0.15, 0.15]}, "
+                                       "{\"op\": \"random_erasing\", \"p\": 0.3}]}",
+                                       &pipe));
+    float *first = NULL;
+    size_t n_first = 0;
+    for (int loaders = 0; pipe && loaders <= 2; loaders++) {
+        ts_nn_model *m = make(ctx, "conv 4 3 stride 2\nbn\nrelu\nfc classes", 1, 16, 16, 3);
+        if (!m) break;
+        ts_nn_model_set_threads(ctx, m, 2);
+        ts_nn_data_source state = {.data = &d, .model = m, .seed = 4, .flip = 1, .crop_pad = 2, .pipeline = pipe};
+        ts_nn_source src = ts_nn_data_source_make(&state);
+        ts_nn_train_opts o = ts_nn_train_opts_default();
+        o.epochs = 2, o.batch_size = 16, o.seed = 4, o.loaders = loaders;
+        CHECK_OK(ctx, ts_nn_train(ctx, m, &src, NULL, &o, NULL, NULL));
+        if (!first) {
+            n_first = m->n_params;
+            first = malloc(sizeof(float) * n_first);
+            if (first) memcpy(first, m->params, sizeof(float) * n_first);
+        } else if (!same_weights(first, n_first, m->params, m->n_params)) {
+            ts_test_failf(__FILE__, __LINE__, "%d loaders: weights differ from inline filling", loaders);
+        }
+        ts_nn_model_destroy(m);
+    }
+    free(first);
+    ts_aug_pipeline_destroy(pipe);
 }
