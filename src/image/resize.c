@@ -10,6 +10,10 @@
 #endif
 
 #include "image/image_internal.h"
+#include "image/simd.h"
+#ifdef TS_IMAGE_X86
+#include <immintrin.h>
+#endif
 
 /* ---- nearest ------------------------------------------------------------------ */
 
@@ -42,14 +46,103 @@ static void nearest_tab(int sn, int dn, int c, size_t *ofs) {
     }
 }
 
+/* ---- horizontal taps by word permutes ----------------------------------------- */
+
+/* A row filter over 16-bit values, any channel count: output value j
+ * (pixel x = j / c, channel j % c) is
+ *     (bias + sum over t < k of src[(first[x] + t) * c + j % c] * w[x * k + t]) >> shift
+ * for an even number k of taps. With AVX-512 BW it takes 16 outputs a
+ * register: the 64 values from a block's lowest tap are loaded as two
+ * registers, each pair of taps is gathered from them by one word permute
+ * (vpermt2w) and multiplied by its weights with pmaddwd. The indices and
+ * weights are laid out once per resize; when some block's taps span more
+ * than 64 values (a shrink by more than about 2.5) there is no plan and
+ * the callers take their other paths. `first` never decreases. */
+typedef struct {
+    size_t n;          /* outputs */
+    int blocks, pairs; /* blocks of 16 outputs (0: no plan); tap pairs */
+    int32_t *base;     /* per block: the offset of its lowest tap */
+    int16_t *idx, *wt; /* per block and pair: 32 window indices, 32 weights */
+} taps_plan;
+
+#define TAPS_WINDOW 64 /* values a block reads from its base; sources have this many readable past any tap */
+
+static void taps_plan_free(taps_plan *p) {
+    free(p->base), free(p->idx), free(p->wt);
+    memset(p, 0, sizeof *p);
+}
+
+/* One block's indices and weights; 0 when its taps do not fit the window.
+ * A tap of weight 0 reads the window's first value. */
+static int taps_block(size_t b, size_t n, int c, int k, const int *first, const int16_t *w, int32_t *base,
+                      int16_t *idx, int16_t *wt) {
+    size_t j0 = 16 * b, lowest = (size_t)first[j0 / (size_t)c] * (size_t)c;
+    *base = (int32_t)lowest;
+    for (int q = 0; q < k / 2; q++, idx += 32, wt += 32)
+        for (int lane = 0; lane < 32; lane++) {
+            size_t j = j0 + (size_t)lane / 2, x = j / (size_t)c;
+            int t = 2 * q + lane % 2;
+            int16_t weight = j < n ? w[x * (size_t)k + (size_t)t] : 0;
+            size_t at = weight ? ((size_t)first[x] + (size_t)t) * (size_t)c + j % (size_t)c - lowest : 0;
+            if (at >= TAPS_WINDOW) return 0;
+            idx[lane] = (int16_t)at, wt[lane] = weight;
+        }
+    return 1;
+}
+
+static ts_status taps_plan_make(ts_ctx *ctx, int dw, int c, int k, const int *first, const int16_t *w, taps_plan *p) {
+    memset(p, 0, sizeof *p);
+    if (ts_image_simd() < TS_IMAGE_SIMD_AVX512) return TS_OK;
+    size_t n = (size_t)dw * (size_t)c, blocks = (n + 15) / 16, per = (size_t)k / 2 * 32;
+    p->base = ts_alloc_array(ctx, blocks, sizeof *p->base);
+    p->idx = ts_alloc_array(ctx, blocks, per * sizeof *p->idx);
+    p->wt = ts_alloc_array(ctx, blocks, per * sizeof *p->wt);
+    if (!p->base || !p->idx || !p->wt) {
+        taps_plan_free(p);
+        return TS_ERR_NOMEM;
+    }
+    for (size_t b = 0; b < blocks; b++)
+        if (!taps_block(b, n, c, k, first, w, p->base + b, p->idx + b * per, p->wt + b * per)) {
+            taps_plan_free(p);
+            return TS_OK;
+        }
+    p->n = n, p->blocks = (int)blocks, p->pairs = k / 2;
+    return TS_OK;
+}
+
+#ifdef TS_IMAGE_X86
+/* The plan over `src` into 16-bit (out16) or, saturated, 8-bit (out8)
+ * values. */
+__attribute__((target("avx512f,avx512bw"))) static void taps_avx512(const taps_plan *p, const int16_t *src,
+                                                                     int32_t bias, int shift, int16_t *out16,
+                                                                     uint8_t *out8) {
+    const __m512i start = _mm512_set1_epi32(bias);
+    const __m128i count = _mm_cvtsi32_si128(shift);
+    const int16_t *idx = p->idx, *wt = p->wt;
+    for (int b = 0; b < p->blocks; b++) {
+        const int16_t *s = src + p->base[b];
+        __m512i lo = _mm512_loadu_si512(s), hi = _mm512_loadu_si512(s + 32), acc = start;
+        for (int q = 0; q < p->pairs; q++, idx += 32, wt += 32) {
+            __m512i taps = _mm512_permutex2var_epi16(lo, _mm512_loadu_si512(idx), hi);
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(taps, _mm512_loadu_si512(wt)));
+        }
+        acc = _mm512_sra_epi32(acc, count);
+        size_t j = (size_t)b * 16, left = p->n - j;
+        __mmask16 live = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        if (out8) _mm512_mask_cvtusepi32_storeu_epi8(out8 + j, live, acc);
+        else _mm512_mask_cvtsepi32_storeu_epi16(out16 + j, live, acc);
+    }
+}
+#endif
+
 /* ---- bilinear ----------------------------------------------------------------- */
 
 /* Two source taps and 11-bit weights per output index, as cv2 computes them:
  * pixel-centre aligned, or (area_mode, cv2's INTER_AREA when enlarging)
  * with the source cell boundaries. Taps are clamped at the edges; the
  * second tap is always the first + 1 (a last-pixel tap becomes the one
- * before it with all the weight on the second), so one offset serves. */
-static void linear_tab(int sn, int dn, int area_mode, int c, int *ofs, int16_t *w) {
+ * before it with all the weight on the second), so one index serves. */
+static void linear_tab(int sn, int dn, int area_mode, int *first, int16_t *w) {
     double scale = (double)sn / dn, inv = (double)dn / sn;
     for (int d = 0; d < dn; d++) {
         int s;
@@ -67,7 +160,7 @@ static void linear_tab(int sn, int dn, int area_mode, int c, int *ofs, int16_t *
         if (s >= sn - 1) f = 0, s = sn - 1;
         int16_t w0 = (int16_t)lrintf((1.f - f) * 2048), w1 = (int16_t)lrintf(f * 2048);
         if (s == sn - 1 && sn > 1) s--, w1 = w0, w0 = 0;
-        ofs[d] = s * c;
+        first[d] = s;
         w[2 * d] = w0;
         w[2 * d + 1] = w1;
     }
@@ -77,13 +170,13 @@ static void linear_tab(int sn, int dn, int area_mode, int c, int *ofs, int16_t *
  * the vertical blend: (s0*w0 + s1*w1) >> 4 in 16 bits. */
 #define HLIN_ROW(C)                                                                                           \
     for (int x = 0; x < dw; x++, d += (C)) {                                                                 \
-        const uint8_t *p = s + ofs[x];                                                                       \
+        const uint8_t *p = s + (size_t)first[x] * (C);                                                       \
         int a0 = w[2 * x], a1 = w[2 * x + 1];                                                                \
         for (int k = 0; k < (C); k++) d[k] = (int16_t)((p[k] * a0 + p[k + (C)] * a1) >> 4);                  \
     }
 
-static void hlin(const uint8_t *restrict s, int16_t *restrict d, int dw, int c, const int *restrict ofs,
-                 const int16_t *restrict w, int one_column) {
+static void hlin_scalar(const uint8_t *restrict s, int16_t *restrict d, int dw, int c, const int *restrict first,
+                        const int16_t *restrict w, int one_column) {
     if (one_column) { /* a 1-pixel-wide source has no second tap */
         for (int x = 0; x < dw; x++)
             for (int k = 0; k < c; k++) *d++ = (int16_t)(s[k] * 2048 >> 4);
@@ -95,6 +188,22 @@ static void hlin(const uint8_t *restrict s, int16_t *restrict d, int dw, int c, 
     case 4: HLIN_ROW(4) break;
     default: HLIN_ROW(c) break;
     }
+}
+
+/* With a plan, the row is widened to 16 bits (`wide`, with the plan's
+ * window of spare values) and filtered 16 outputs at a time. */
+static void hlin(const taps_plan *plan, int16_t *wide, const uint8_t *s, size_t sn, int16_t *d, int dw, int c,
+                 const int *first, const int16_t *w, int one_column) {
+#ifdef TS_IMAGE_X86
+    if (plan->blocks) {
+        for (size_t i = 0; i < sn; i++) wide[i] = s[i];
+        taps_avx512(plan, wide, 0, 4, d, NULL);
+        return;
+    }
+#else
+    (void)plan, (void)wide, (void)sn;
+#endif
+    hlin_scalar(s, d, dw, c, first, w, one_column);
 }
 
 /* cv2's vectorised vertical blend (high halves of 16-bit products, then
@@ -122,46 +231,65 @@ static void vlin(const int16_t *restrict r0, const int16_t *restrict r1, uint8_t
 
 static ts_status resize_linear(ts_ctx *ctx, const ts_image *src, const ts_image *dst, int area_mode) {
     int c = src->c, dw = dst->w, dh = dst->h;
-    size_t n = (size_t)dw * (size_t)c;
+    size_t n = (size_t)dw * (size_t)c, sn = (size_t)src->w * (size_t)c;
     int *xi = ts_alloc_array(ctx, (size_t)dw + (size_t)dh, sizeof *xi);
     int16_t *wt = ts_alloc_array(ctx, 2 * ((size_t)dw + (size_t)dh), sizeof *wt);
     int16_t *rows = ts_alloc_array(ctx, 2 * n, sizeof *rows);
-    if (!xi || !wt || !rows) {
-        free(xi), free(wt), free(rows);
-        return TS_ERR_NOMEM;
+    ts_status st = xi && wt && rows ? TS_OK : TS_ERR_NOMEM;
+    taps_plan plan = {0};
+    int16_t *wide = NULL;
+    if (st == TS_OK) {
+        linear_tab(src->w, dw, area_mode, xi, wt);
+        linear_tab(src->h, dh, area_mode, xi + dw, wt + 2 * dw);
+        st = taps_plan_make(ctx, dw, c, 2, xi, wt, &plan);
     }
-    int *yi = xi + dw;
-    int16_t *yw = wt + 2 * dw;
-    linear_tab(src->w, dw, area_mode, c, xi, wt);
-    linear_tab(src->h, dh, area_mode, 1, yi, yw);
+    if (st == TS_OK && plan.blocks) {
+        wide = ts_alloc_array(ctx, sn + TAPS_WINDOW, sizeof *wide);
+        if (wide) memset(wide + sn, 0, TAPS_WINDOW * sizeof *wide);
+        else st = TS_ERR_NOMEM;
+    }
+    const int *yi = xi + dw;
+    const int16_t *yw = wt + 2 * dw;
     /* Two cached horizontal passes; output rows walk down the source, so
      * each source row is filtered once. */
     int16_t *buf[2] = {rows, rows + n};
     int tag[2] = {-1, -1};
-    for (int y = 0; y < dh; y++) {
+    for (int y = 0; st == TS_OK && y < dh; y++) {
         int want[2] = {yi[y], yi[y] + (src->h > 1)};
         int16_t *r[2];
         for (int k = 0; k < 2; k++) {
             int slot = tag[0] == want[k] ? 0 : tag[1] == want[k] ? 1 : -1;
             if (slot < 0) {
                 slot = tag[0] == want[1 - k] ? 1 : 0; /* keep the other wanted row */
-                hlin(ts_image_row(src, want[k]), buf[slot], dw, c, xi, wt, src->w == 1);
+                hlin(&plan, wide, ts_image_row(src, want[k]), sn, buf[slot], dw, c, xi, wt, src->w == 1);
                 tag[slot] = want[k];
             }
             r[k] = buf[slot];
         }
         vlin(r[0], r[1], ts_image_row(dst, y), n, yw[2 * y], yw[2 * y + 1]);
     }
-    free(xi), free(wt), free(rows);
-    return TS_OK;
+    taps_plan_free(&plan);
+    free(xi), free(wt), free(rows), free(wide);
+    return st;
 }
 
 /* ---- area --------------------------------------------------------------------- */
 
-/* cv2's computeResizeAreaTab: output cell d covers source [d*scale,
- * (d+1)*scale); each source pixel weighs by its overlap. The taps of one
- * cell are contiguous: first[d] .. first[d] + count[d] - 1, at most `k`. */
-static void area_tab(int sn, int dn, int k, int *first, int *count, float *w) {
+/* Area averaging in fixed point. An output cell d covers source [d*scale,
+ * (d+1)*scale), as cv2's computeResizeAreaTab, and each source pixel weighs
+ * by its overlap. Weights are AREA_WBITS-bit fractions summing exactly to
+ * one along each axis, rounded cumulatively so that every partial sum of
+ * the rounded weights is within half a step of the exact one; the vertical
+ * sums keep AREA_CBITS fractional bits in 16 bits, so the horizontal taps
+ * fit pmaddwd and every sum fits 32 bits (255 << 21 < 2^31). */
+#define AREA_WBITS 14
+#define AREA_CBITS 7
+#define AREA_VSHIFT (AREA_WBITS - AREA_CBITS)
+#define AREA_HSHIFT (AREA_CBITS + AREA_WBITS)
+
+/* Taps of every output index: first[d] and k weights from it (the weights
+ * past a cell's own are zero). */
+static void area_tab(int sn, int dn, int k, int *first, int16_t *w) {
     double scale = (double)sn / dn;
     for (int d = 0; d < dn; d++) {
         double fs1 = d * scale, fs2 = fs1 + scale;
@@ -169,106 +297,198 @@ static void area_tab(int sn, int dn, int k, int *first, int *count, float *w) {
         int s1 = (int)ceil(fs1), s2 = (int)floor(fs2);
         if (s2 > sn - 1) s2 = sn - 1;
         if (s1 > s2) s1 = s2;
-        int t = 0;
-        float *wd = w + (size_t)d * (size_t)k;
+        int16_t *wd = w + (size_t)d * (size_t)k;
+        double lead = 0, trail = 0, total = 0;
+        int rounded = 0, last = 0;
         first[d] = s1;
-        if (s1 - fs1 > 1e-3) {
-            first[d] = s1 - 1;
-            wd[t++] = (float)((s1 - fs1) / cell);
+        if (s1 - fs1 > 1e-3) first[d] = s1 - 1, lead = s1 - fs1;
+        if (fs2 - s2 > 1e-3) trail = fs2 - s2 < 1 ? fs2 - s2 : 1, trail = trail < cell ? trail : cell;
+        for (int t = 0, s = first[d]; t < k; s++, t++) {
+            total += (s < s1 ? lead : s < s2 ? 1 : s == s2 ? trail : 0) / cell;
+            int upto = (int)((total < 1 ? total : 1) * (1 << AREA_WBITS) + 0.5);
+            wd[t] = (int16_t)(upto - rounded);
+            rounded = upto;
+            if (wd[t]) last = t;
         }
-        for (int s = s1; s < s2; s++) wd[t++] = (float)(1.0 / cell);
-        if (fs2 - s2 > 1e-3) {
-            double part = fs2 - s2 < 1 ? fs2 - s2 : 1;
-            wd[t++] = (float)((part < cell ? part : cell) / cell);
-        }
-        count[d] = t;
+        wd[last] = (int16_t)(wd[last] + (1 << AREA_WBITS) - rounded); /* the sum is exactly one */
     }
 }
 
-/* One output row from the vertical sums `col` of its source rows, as
- * floats: every cell takes exactly k taps (the weights past a cell's own
- * are zero and `col` has k zero pixels past its end), so with k and c
- * constant after inlining the taps unroll. */
-static inline void harea_row(const float *restrict col, float *restrict d, int dw, int c, int k,
-                             const int *restrict first, const float *restrict w) {
-    for (int x = 0; x < dw; x++, d += c) {
-        const float *p = col + (size_t)first[x] * (size_t)c, *wx = w + (size_t)x * (size_t)k;
-        float acc[4] = {0, 0, 0, 0};
-        for (int t = 0; t < k; t++)
-            for (int ch = 0; ch < c; ch++) acc[ch] += p[t * c + ch] * wx[t];
-        for (int ch = 0; ch < c; ch++) d[ch] = acc[ch];
+/* Vertical sums of n rows from index `from` on: col[i] = sum rows[t][i]
+ * w[t] with AREA_CBITS fractional bits, rounded half up. */
+static void varea_scalar(const uint8_t *const *rows, const int16_t *w, int n, int32_t *acc, int16_t *col,
+                         size_t from, size_t len) {
+    for (size_t i = from; i < len; i++) acc[i] = (1 << (AREA_VSHIFT - 1)) + rows[0][i] * w[0];
+    for (int t = 1; t < n; t++) {
+        const uint8_t *restrict s = rows[t];
+        int32_t b = w[t];
+        for (size_t i = from; i < len; i++) acc[i] += s[i] * b;
     }
+    for (size_t i = from; i < len; i++) col[i] = (int16_t)(acc[i] >> AREA_VSHIFT);
 }
 
-#define HAREA_CASE(C, K)                                                                                      \
-    case (C) * 8 + (K): harea_row(col, d, dw, (C), (K), first, w); return;
-
-static void harea(const float *col, float *d, int dw, int c, int k, const int *first, const float *w) {
-    if (c <= 4 && k <= 5) {
-        switch (c * 8 + k) {
-            HAREA_CASE(1, 2) HAREA_CASE(1, 3) HAREA_CASE(1, 4) HAREA_CASE(1, 5)
-            HAREA_CASE(3, 2) HAREA_CASE(3, 3) HAREA_CASE(3, 4) HAREA_CASE(3, 5)
-            HAREA_CASE(4, 2) HAREA_CASE(4, 3) HAREA_CASE(4, 4) HAREA_CASE(4, 5)
-        default: break;
-        }
-    }
-    for (int x = 0; x < dw; x++, d += c) { /* any c and k */
-        const float *p = col + (size_t)first[x] * (size_t)c, *wx = w + (size_t)x * (size_t)k;
+/* One output pixel from its k horizontal taps over `col`. */
+static void harea_scalar(const int16_t *col, uint8_t *d, int from, int dw, int c, int k, const int *first,
+                         const int16_t *w) {
+    for (int x = from; x < dw; x++) {
+        const int16_t *p = col + (size_t)first[x] * (size_t)c, *wx = w + (size_t)x * (size_t)k;
         for (int ch = 0; ch < c; ch++) {
-            float acc = 0;
-            for (int t = 0; t < k; t++) acc += p[t * c + ch] * wx[t];
-            d[ch] = acc;
+            int32_t s = 1 << (AREA_HSHIFT - 1);
+            for (int t = 0; t < k; t++) s += p[t * c + ch] * wx[t];
+            s >>= AREA_HSHIFT;
+            d[(size_t)x * c + ch] = (uint8_t)(s > 255 ? 255 : s);
         }
     }
 }
 
-/* Rounded half up and clamped, as cv2 (branch-free: it vectorises). */
-static void round_row(const float *restrict f, uint8_t *restrict d, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        float v = f[i] + 0.5f;
-        v = v > 255.f ? 255.f : v;
-        v = v < 0.f ? 0.f : v;
-        d[i] = (uint8_t)(int)v;
-    }
+#ifdef TS_IMAGE_X86
+/* The weight pair of rows t and t + 1 (0 past the last row) as one 32-bit
+ * word, for pmaddwd. */
+static int32_t row_pair(const int16_t *w, int t, int n) {
+    return (int32_t)((uint32_t)(uint16_t)w[t] | (uint32_t)(uint16_t)(t + 1 < n ? w[t + 1] : 0) << 16);
 }
 
-/* Vertical first: the weighted sum of an output row's source rows runs
- * along whole rows (vectorised), then each output pixel takes its
- * horizontal taps from that sum, so the horizontal work is per output row
- * rather than per source row. */
+/* Sixteen vertical sums a step, two rows at a time: the rows' bytes
+ * interleaved, widened to 16 bits and multiplied by the weight pair with
+ * pmaddwd (an odd last row pairs with itself at weight 0). Returns the
+ * values done. */
+__attribute__((target("avx2"))) static size_t varea_avx2(const uint8_t *const *rows, const int16_t *w, int n,
+                                                         int16_t *col, size_t len) {
+    const __m256i half = _mm256_set1_epi32(1 << (AREA_VSHIFT - 1));
+    size_t i = 0;
+    for (; i + 16 <= len; i += 16) {
+        __m256i lo = half, hi = half;
+        for (int t = 0; t < n; t += 2) {
+            __m256i wp = _mm256_set1_epi32(row_pair(w, t, n));
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(rows[t] + i));
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(rows[t + 1 < n ? t + 1 : t] + i));
+            lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b)), wp));
+            hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi8(a, b)), wp));
+        }
+        /* packing works per 128-bit lane: 0-3 8-11 | 4-7 12-15, put back in order */
+        __m256i packed = _mm256_packs_epi32(_mm256_srai_epi32(lo, AREA_VSHIFT), _mm256_srai_epi32(hi, AREA_VSHIFT));
+        _mm256_storeu_si256((__m256i *)(void *)(col + i), _mm256_permute4x64_epi64(packed, 0xd8));
+    }
+    return i;
+}
+
+/* The same, 32 values a step. */
+__attribute__((target("avx512f,avx512bw"))) static size_t varea_avx512(const uint8_t *const *rows, const int16_t *w,
+                                                                       int n, int16_t *col, size_t len) {
+    const __m512i half = _mm512_set1_epi32(1 << (AREA_VSHIFT - 1)), order = _mm512_setr_epi64(0, 2, 1, 3, 4, 6, 5, 7);
+    size_t i = 0;
+    for (; i + 32 <= len; i += 32) {
+        __m512i lo = half, hi = half;
+        for (int t = 0; t < n; t += 2) {
+            __m512i wp = _mm512_set1_epi32(row_pair(w, t, n));
+            __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(rows[t] + i));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(rows[t + 1 < n ? t + 1 : t] + i));
+            lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_cvtepu8_epi16(_mm256_unpacklo_epi8(a, b)), wp));
+            hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_cvtepu8_epi16(_mm256_unpackhi_epi8(a, b)), wp));
+        }
+        /* lo holds values 0-7 and 16-23, hi 8-15 and 24-31; packing goes per 128-bit lane */
+        __m512i packed = _mm512_packs_epi32(_mm512_srai_epi32(lo, AREA_VSHIFT), _mm512_srai_epi32(hi, AREA_VSHIFT));
+        _mm512_storeu_si512(col + i, _mm512_permutexvar_epi64(order, packed));
+    }
+    return i;
+}
+
+/* Two output pixels of C (3 or 4) channels a register, one per 128-bit
+ * lane, two taps a step: each pixel's 16-bit sums are shuffled to (tap t,
+ * tap t + 1) pairs per channel and multiplied by the weight pair with
+ * pmaddwd. Returns the pixels done. */
+#define HAREA_AVX2(C)                                                                                            \
+    __attribute__((target("avx2"))) static int harea_avx2_##C(const int16_t *col, uint8_t *d, int dw, int k,    \
+                                                              const int *first, const int16_t *w) {             \
+        const __m256i order = (C) == 3 ? _mm256_setr_epi8(0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11, -1, -1, -1, -1, 0, \
+                                                          1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11, -1, -1, -1, -1)     \
+                                       : _mm256_setr_epi8(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15, 0, \
+                                                          1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);    \
+        const __m256i half = _mm256_set1_epi32(1 << (AREA_HSHIFT - 1));                                         \
+        int x = 0;                                                                                              \
+        for (; x + 2 <= dw; x += 2) {                                                                           \
+            const int16_t *p0 = col + (size_t)first[x] * (C), *p1 = col + (size_t)first[x + 1] * (C);           \
+            const int16_t *w0 = w + (size_t)x * k, *w1 = w0 + k;                                                \
+            __m256i acc = half;                                                                                 \
+            for (int t = 0; t < k; t += 2, p0 += 2 * (C), p1 += 2 * (C)) {                                      \
+                __m256i v = _mm256_loadu2_m128i((const __m128i *)(const void *)p1, (const __m128i *)(const void *)p0); \
+                int32_t a, b;                                                                                   \
+                memcpy(&a, w0 + t, 4), memcpy(&b, w1 + t, 4);                                                   \
+                __m256i wp = _mm256_setr_epi32(a, a, a, a, b, b, b, b);                                         \
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_shuffle_epi8(v, order), wp));              \
+            }                                                                                                   \
+            acc = _mm256_srai_epi32(acc, AREA_HSHIFT);                                                          \
+            __m256i bytes = _mm256_packus_epi16(_mm256_packs_epi32(acc, acc), acc);                             \
+            uint32_t v0 = (uint32_t)_mm256_cvtsi256_si32(bytes),                                                \
+                     v1 = (uint32_t)_mm_cvtsi128_si32(_mm256_extracti128_si256(bytes, 1));                      \
+            memcpy(d + (size_t)x * (C), &v0, (C));                                                              \
+            memcpy(d + (size_t)(x + 1) * (C), &v1, (C));                                                        \
+        }                                                                                                       \
+        return x;                                                                                               \
+    }
+HAREA_AVX2(3)
+HAREA_AVX2(4)
+#endif
+
+static void varea(const uint8_t *const *rows, const int16_t *w, int n, int32_t *acc, int16_t *col, size_t len) {
+    size_t done = 0;
+#ifdef TS_IMAGE_X86
+    ts_image_simd_level simd = ts_image_simd();
+    if (simd >= TS_IMAGE_SIMD_AVX512) done = varea_avx512(rows, w, n, col, len);
+    else if (simd >= TS_IMAGE_SIMD_AVX2) done = varea_avx2(rows, w, n, col, len);
+#endif
+    varea_scalar(rows, w, n, acc, col, done, len);
+}
+
+static void harea(const taps_plan *plan, const int16_t *col, uint8_t *d, int dw, int c, int k, const int *first,
+                  const int16_t *w) {
+    int done = 0;
+#ifdef TS_IMAGE_X86
+    if (plan->blocks) {
+        taps_avx512(plan, col, 1 << (AREA_HSHIFT - 1), AREA_HSHIFT, NULL, d);
+        return;
+    }
+    if ((c == 3 || c == 4) && ts_image_simd() >= TS_IMAGE_SIMD_AVX2)
+        done = (c == 3 ? harea_avx2_3 : harea_avx2_4)(col, d, dw, k, first, w);
+#else
+    (void)plan;
+#endif
+    harea_scalar(col, d, done, dw, c, k, first, w);
+}
+
+/* Vertical first: an output row's source rows are summed along whole rows
+ * (vectorised), then each output pixel takes its horizontal taps from that
+ * sum, so the horizontal work is per output row rather than per source
+ * row. */
 static ts_status resize_area(ts_ctx *ctx, const ts_image *src, const ts_image *dst) {
     int c = src->c, dw = dst->w, dh = dst->h;
-    int kx = (int)ceil((double)src->w / dw) + 1, ky = (int)ceil((double)src->h / dh) + 1;
-    size_t sn = (size_t)src->w * (size_t)c;
-    int *ix = ts_alloc_array(ctx, 2 * ((size_t)dw + (size_t)dh), sizeof *ix);
-    float *wx = ts_alloc_array(ctx, (size_t)dw * (size_t)kx + (size_t)dh * (size_t)ky, sizeof *wx);
-    /* the row sums and k zero pixels, then one output row */
-    float *col = ts_alloc_array(ctx, sn + (size_t)kx * (size_t)c + (size_t)dw * (size_t)c, sizeof *col);
-    if (!ix || !wx || !col) {
-        free(ix), free(wx), free(col);
-        return TS_ERR_NOMEM;
+    int kx = ((int)ceil((double)src->w / dw) + 2) & ~1, ky = (int)ceil((double)src->h / dh) + 1;
+    size_t sn = (size_t)src->w * (size_t)c, spare = (size_t)kx * (size_t)c + TAPS_WINDOW;
+    int *ix = ts_alloc_array(ctx, (size_t)dw + (size_t)dh, sizeof *ix);
+    int16_t *wx = ts_alloc_array(ctx, (size_t)dw * (size_t)kx + (size_t)dh * (size_t)ky, sizeof *wx);
+    int16_t *col = ts_alloc_array(ctx, sn + spare, sizeof *col); /* the row sums, then zeros past any tap */
+    int32_t *acc = ts_alloc_array(ctx, sn, sizeof *acc);
+    const uint8_t **rows = ts_alloc_array(ctx, (size_t)ky, sizeof *rows);
+    ts_status st = ix && wx && col && acc && rows ? TS_OK : TS_ERR_NOMEM;
+    taps_plan plan = {0};
+    const int *iy = ix + dw;
+    const int16_t *wy = wx + (size_t)dw * (size_t)kx;
+    if (st == TS_OK) {
+        memset(col + sn, 0, spare * sizeof *col);
+        area_tab(src->w, dw, kx, ix, wx);
+        area_tab(src->h, dh, ky, ix + dw, wx + (size_t)dw * (size_t)kx);
+        st = taps_plan_make(ctx, dw, c, kx, ix, wx, &plan);
     }
-    memset(wx, 0, ((size_t)dw * (size_t)kx + (size_t)dh * (size_t)ky) * sizeof *wx);
-    memset(col + sn, 0, (size_t)kx * (size_t)c * sizeof *col);
-    int *iy = ix + 2 * dw;
-    float *wy = wx + (size_t)dw * (size_t)kx, *hrow = col + sn + (size_t)kx * (size_t)c;
-    area_tab(src->w, dw, kx, ix, ix + dw, wx);
-    area_tab(src->h, dh, ky, iy, iy + dh, wy);
-    for (int y = 0; y < dh; y++) {
-        const float *wyy = wy + (size_t)y * (size_t)ky;
-        for (int t = 0; t < iy[dh + y]; t++) {
-            const uint8_t *restrict s = ts_image_row(src, iy[y] + t);
-            float b = wyy[t];
-            if (t == 0)
-                for (size_t i = 0; i < sn; i++) col[i] = s[i] * b;
-            else
-                for (size_t i = 0; i < sn; i++) col[i] += s[i] * b;
-        }
-        harea(col, hrow, dw, c, kx, ix, wx);
-        round_row(hrow, ts_image_row(dst, y), (size_t)dw * (size_t)c);
+    for (int y = 0; st == TS_OK && y < dh; y++) {
+        int n = 0; /* the rows of nonzero weight */
+        const int16_t *wyy = wy + (size_t)y * (size_t)ky;
+        while (n < ky && iy[y] + n < src->h && (n == 0 || wyy[n])) rows[n] = ts_image_row(src, iy[y] + n), n++;
+        varea(rows, wyy, n, acc, col, sn);
+        harea(&plan, col, ts_image_row(dst, y), dw, c, kx, ix, wx);
     }
-    free(ix), free(wx), free(col);
-    return TS_OK;
+    taps_plan_free(&plan);
+    free(ix), free(wx), free(col), free(acc), free(rows);
+    return st;
 }
 
 /* Whole-number factors, as cv2's resizeAreaFast: integer block sums, the

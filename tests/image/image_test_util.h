@@ -28,6 +28,18 @@ static inline ts_image itu_pattern(int w, int h, int c) {
     return img;
 }
 
+/* A w x h x c image of uniform noise (malloc'd data, free() it) with
+ * `pad` extra bytes at the end of every row. */
+static inline ts_image itu_noise(int w, int h, int c, int pad, uint64_t seed) {
+    ts_image img = {w, h, c, (size_t)w * (size_t)c + (size_t)pad, TS_PIX_U8, NULL};
+    img.data = malloc(img.stride * (size_t)h);
+    if (!img.data) abort();
+    ts_rng r = ts_rng_for(seed, 1, 2, 3);
+    uint8_t *p = img.data;
+    for (size_t i = 0; i < img.stride * (size_t)h; i++) p[i] = (uint8_t)ts_rng_below(&r, 256);
+    return img;
+}
+
 /* Mean absolute difference over all samples of two U8 images of equal
  * shape; 1e9 when the shapes differ. */
 static inline double itu_mad(const ts_image *a, const ts_image *b) {

@@ -3,6 +3,7 @@
  * exact properties that need no peer; and colour conversion. */
 #include <sys/wait.h>
 
+#include "image/simd.h"
 #include "image_test_util.h"
 
 static const char *interp_name(ts_interp i) {
@@ -206,4 +207,47 @@ TEST(image_to_chw_float) {
     static const float zero[3] = {1, 0, 1};
     CHECK_FAILS(ctx, ts_image_to_chw_f32(ctx, &view, NULL, zero, out), "std[1]");
     ts_image_free(&src);
+}
+
+/* Resize `src` to dw x dh with the vector paths capped at `cap`, into a
+ * destination view with padded rows. */
+static ts_image resize_capped(ts_ctx *ctx, const ts_image *src, int dw, int dh, ts_interp interp,
+                              ts_image_simd_level cap) {
+    ts_image big = {0}, view = {0};
+    CHECK_OK(ctx, ts_image_alloc(ctx, dw + 3, dh, src->c, TS_PIX_U8, &big));
+    CHECK_OK(ctx, ts_image_crop(ctx, &big, 1, 0, dw, dh, &view));
+    ts_image_simd_cap = cap;
+    CHECK_OK(ctx, ts_image_resize_into(ctx, src, &view, interp));
+    ts_image_simd_cap = TS_IMAGE_SIMD_AVX512;
+    return big;
+}
+
+/* Every vector path (AVX-512 word permutes, AVX2, as far as the CPU has
+ * them) gives the bytes of the portable loops: shrinks of factors from
+ * just over 1 to past the permutes' reach (2.5), growths and mixed axes,
+ * one-column sources, 1 to 5 channels, odd widths whose rows end inside a
+ * vector, and sources with padded rows. */
+TEST(image_resize_vector_paths_match_portable) {
+    ts_ctx *ctx = ts_test_ctx();
+    static const int dims[][4] = {{512, 512, 224, 224}, {377, 301, 224, 224}, {230, 229, 224, 224},
+                                  {561, 100, 224, 41},  {700, 90, 224, 30},   {1000, 37, 129, 5},
+                                  {100, 120, 224, 224}, {300, 60, 224, 100},  {1, 50, 7, 20},
+                                  {33, 1, 5, 3},        {45, 45, 1, 1},       {3, 5, 2, 2}};
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++)
+        for (int c = 1; c <= 5; c++)
+            for (int i = 1; i < 3; i++) {
+                ts_interp interp = i == 1 ? TS_INTERP_BILINEAR : TS_INTERP_AREA;
+                ts_image src = itu_noise(dims[k][0], dims[k][1], c, 3 * (c & 1), k * 8 + (uint64_t)c);
+                int dw = dims[k][2], dh = dims[k][3];
+                ts_image slow = resize_capped(ctx, &src, dw, dh, interp, TS_IMAGE_SIMD_NONE);
+                for (int cap = TS_IMAGE_SIMD_AVX2; cap <= TS_IMAGE_SIMD_AVX512; cap++) {
+                    ts_image fast = resize_capped(ctx, &src, dw, dh, interp, (ts_image_simd_level)cap);
+                    if (itu_maxdiff(&fast, &slow) != 0)
+                        ts_test_failf(__FILE__, __LINE__, "%s %dx%dx%d -> %dx%d: path %d differs from the portable one",
+                                      interp_name(interp), src.w, src.h, c, dw, dh, cap);
+                    ts_image_free(&fast);
+                }
+                ts_image_free(&slow);
+                free(src.data);
+            }
 }
