@@ -140,6 +140,8 @@ ts_status ts_buf_vprintf(ts_buf *buf, const char *fmt, va_list ap);
 /* Shortest decimal text that reads back as exactly `v` ("12", "0.5",
  * "239.97", "1e-07"); NaN and infinities are written as "null". */
 ts_status ts_buf_put_double(ts_buf *buf, double v);
+/* A JSON object member after others: ,"key": and v as ts_buf_put_double. */
+ts_status ts_buf_put_json_field_double(ts_buf *buf, const char *key, double v);
 ts_status ts_buf_put_int(ts_buf *buf, int64_t v);
 /* A JSON string literal with quotes and escapes. */
 ts_status ts_buf_put_json_string(ts_buf *buf, const char *s);

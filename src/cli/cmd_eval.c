@@ -133,14 +133,10 @@ static void json_coco(ts_buf *b, const ts_coco_eval *ev, ts_iou_type type) {
         const ts_coco_class *c = ts_coco_eval_class(ev, k);
         ts_buf_printf(b, "%s{\"category_id\":%lld,\"name\":", k ? "," : "", (long long)c->category_id);
         ts_buf_put_json_string(b, c->name);
-        ts_buf_puts(b, ",\"ap\":");
-        ts_buf_put_double(b, c->ap);
-        ts_buf_puts(b, ",\"ap50\":");
-        ts_buf_put_double(b, c->ap50);
-        ts_buf_puts(b, ",\"ap75\":");
-        ts_buf_put_double(b, c->ap75);
-        ts_buf_puts(b, ",\"ar100\":");
-        ts_buf_put_double(b, c->ar100);
+        ts_buf_put_json_field_double(b, "ap", c->ap);
+        ts_buf_put_json_field_double(b, "ap50", c->ap50);
+        ts_buf_put_json_field_double(b, "ap75", c->ap75);
+        ts_buf_put_json_field_double(b, "ar100", c->ar100);
         ts_buf_printf(b, ",\"n_gt\":%llu,\"n_dt\":%llu,\"n_matched\":%llu,\"mean_iou\":", (unsigned long long)c->n_gt,
                       (unsigned long long)c->n_dt, (unsigned long long)c->n_matched);
         ts_buf_put_double(b, c->mean_iou);
@@ -168,8 +164,7 @@ static int run_voc(cli_env *env, ts_dataset *gt, ts_dataset *pred, int which, ts
         for (size_t k = 0; k < n; k++) {
             ts_buf_printf(json, "%s{\"category_id\":%lld,\"name\":", k ? "," : "", (long long)cls[k].category_id);
             ts_buf_put_json_string(json, cls[k].name);
-            ts_buf_puts(json, ",\"ap\":");
-            ts_buf_put_double(json, cls[k].ap);
+            ts_buf_put_json_field_double(json, "ap", cls[k].ap);
             ts_buf_printf(json, ",\"n_gt\":%llu}", (unsigned long long)cls[k].n_gt);
         }
         ts_buf_puts(json, "]}");
@@ -275,8 +270,7 @@ static int eval_main(cli_env *env, int argc, char **argv) {
                 ts_buf_put_json_string(&json, files[i].path);
                 ts_buf_puts(&json, ",\"stats\":");
                 json_stats(&json, s);
-                ts_buf_puts(&json, ",\"mean_iou\":");
-                ts_buf_put_double(&json, miou);
+                ts_buf_put_json_field_double(&json, "mean_iou", miou);
                 ts_buf_puts(&json, "}");
                 if (!env->json && !env->quiet)
                     printf("%-32.32s %7.3f %7.3f %7.3f %7.3f %9.3f\n", files[i].path, s[0], s[1], s[2], s[8], miou);

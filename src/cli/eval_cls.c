@@ -19,10 +19,7 @@ static void json_metrics(ts_buf *json, const ts_cls_result *r, const ts_cls_pr *
                    pr->map};
     static const char *const names[7] = {"macro_precision", "macro_recall", "macro_f1", "micro_precision",
                                          "micro_recall",    "micro_f1",     "map"};
-    for (int i = 0; i < 7; i++) {
-        ts_buf_printf(json, ",\"%s\":", names[i]);
-        ts_buf_put_double(json, v[i]);
-    }
+    for (int i = 0; i < 7; i++) ts_buf_put_json_field_double(json, names[i], v[i]);
     ts_buf_puts(json, ",\"per_class\":[");
     for (size_t c = 0; c < r->n_classes; c++) {
         const ts_cls_class *k = &r->classes[c];
@@ -31,12 +28,9 @@ static void json_metrics(ts_buf *json, const ts_cls_result *r, const ts_cls_pr *
         ts_buf_printf(json, ",\"support\":%llu,\"predicted\":%llu,\"tp\":%llu,\"precision\":",
                       (unsigned long long)k->support, (unsigned long long)k->predicted, (unsigned long long)k->tp);
         ts_buf_put_double(json, k->precision);
-        ts_buf_puts(json, ",\"recall\":");
-        ts_buf_put_double(json, k->recall);
-        ts_buf_puts(json, ",\"f1\":");
-        ts_buf_put_double(json, k->f1);
-        ts_buf_puts(json, ",\"ap\":");
-        ts_buf_put_double(json, pr->ap[c]);
+        ts_buf_put_json_field_double(json, "recall", k->recall);
+        ts_buf_put_json_field_double(json, "f1", k->f1);
+        ts_buf_put_json_field_double(json, "ap", pr->ap[c]);
         ts_buf_puts(json, "}");
     }
     ts_buf_puts(json, "],\"confusion\":[");
@@ -86,10 +80,7 @@ static void compare_table(cli_env *env, const cli_eval_series *files, const ts_c
             ts_buf_put_json_string(json, files[i].path);
             double v[4] = {res[i].accuracy, res[i].top_k, res[i].macro_f1, prs[i].map};
             static const char *const names[4] = {"accuracy", "top_k_accuracy", "macro_f1", "map"};
-            for (int k = 0; k < 4; k++) {
-                ts_buf_printf(json, ",\"%s\":", names[k]);
-                ts_buf_put_double(json, v[k]);
-            }
+            for (int k = 0; k < 4; k++) ts_buf_put_json_field_double(json, names[k], v[k]);
             ts_buf_puts(json, "}");
         }
         if (!env->json && !env->quiet)

@@ -140,6 +140,11 @@ ts_status ts_buf_put_double(ts_buf *buf, double v) {
     return ts_buf_append(buf, tmp, n);
 }
 
+ts_status ts_buf_put_json_field_double(ts_buf *buf, const char *key, double v) {
+    ts_status s = ts_buf_printf(buf, ",\"%s\":", key);
+    return s == TS_OK ? ts_buf_put_double(buf, v) : s;
+}
+
 ts_status ts_buf_put_json_string(ts_buf *buf, const char *s) {
     static const char hex[] = "0123456789abcdef";
     if (ts_buf_putc(buf, '"') != TS_OK) return TS_ERR_NOMEM;

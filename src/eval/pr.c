@@ -138,6 +138,33 @@ static ts_status curve(ts_buf *out, const double *precision, int x0, int y0, int
     return st;
 }
 
+/* One row of the table under a plot: the series' label in its colour,
+ * then its values in the columns col[1..n]. */
+static ts_status table_row(ts_buf *out, int x, int y, const int *col, size_t series, const char *label, size_t label_max,
+                           const double *vals, int n) {
+    ts_buf b = *out;
+    ts_status st = TS_OK;
+    P("<text x=\"%d\" y=\"%d\" fill=\"%s\">", x, y, palette[series % (sizeof palette / sizeof palette[0])]);
+    PX(label, label_max);
+    PS("</text>\n");
+    for (int c = 0; c < n; c++) {
+        P("<text x=\"%d\" y=\"%d\">", x + col[c + 1], y);
+        PV(vals[c]);
+        PS("</text>\n");
+    }
+    *out = b;
+    return st;
+}
+
+/* Close the SVG in `b` and write it atomically (st: how building went). */
+static ts_status finish_svg(ts_ctx *ctx, const char *path, ts_buf *b, ts_status st) {
+    if (st == TS_OK) st = ts_buf_puts(b, "</svg>\n");
+    if (st != TS_OK) st = ts_error(ctx, TS_ERR_NOMEM, "out of memory writing %s", path);
+    else st = ts_file_write_atomic(ctx, path, b->data, b->len);
+    ts_buf_free(b);
+    return st;
+}
+
 ts_status ts_pr_write_svg(ts_ctx *ctx, const char *path, const ts_pr_series *series, size_t n) {
     const int W = 720, PH = 440, L = 70, T = 40, PW = 420, PHH = 340, row = 22;
     int H = PH + (int)(n + 1) * row + 20;
@@ -178,22 +205,10 @@ ts_status ts_pr_write_svg(ts_ctx *ctx, const char *path, const ts_pr_series *ser
         uint64_t bins[10];
         double miou;
         ts_coco_eval_iou_histogram(series[s].eval, bins, &miou);
-        int y = ty + (int)(s + 1) * row;
-        P( "<text x=\"%d\" y=\"%d\" fill=\"%s\">", L, y, palette[s % (sizeof palette / sizeof palette[0])]);
-        PX(series[s].label, 44);
-        PS( "</text>\n");
         double vals[5] = {sv[0], sv[1], sv[2], sv[8], miou};
-        for (int c = 0; c < 5; c++) {
-            P( "<text x=\"%d\" y=\"%d\">", L + col[c + 1], y);
-            PV( vals[c]);
-            PS( "</text>\n");
-        }
+        if (st == TS_OK) st = table_row(&b, L, ty + (int)(s + 1) * row, col, s, series[s].label, 44, vals, 5);
     }
-    PS("</svg>\n");
-    if (st != TS_OK) st = ts_error(ctx, TS_ERR_NOMEM, "out of memory writing %s", path);
-    else st = ts_file_write_atomic(ctx, path, b.data, b.len);
-    ts_buf_free(&b);
-    return st;
+    return finish_svg(ctx, path, &b, st);
 }
 
 /* ---- classification: one-vs-rest curves per class ------------------------------- */
@@ -247,20 +262,8 @@ ts_status ts_cls_pr_write_svg(ts_ctx *ctx, const char *path, const ts_cls_series
     static const int col[] = {0, 380, 460, 540};
     for (int c = 0; c < 4; c++) P("<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s</text>\n", L + col[c], ty, head[c]);
     for (size_t s = 0; s < n; s++) {
-        int y = ty + (int)(s + 1) * row;
-        P("<text x=\"%d\" y=\"%d\" fill=\"%s\">", L, y, palette[s % (sizeof palette / sizeof palette[0])]);
-        PX(series[s].label, 56);
-        PS("</text>\n");
         double vals[3] = {series[s].accuracy, series[s].top_k, series[s].pr->map};
-        for (int c = 0; c < 3; c++) {
-            P("<text x=\"%d\" y=\"%d\">", L + col[c + 1], y);
-            PV(vals[c]);
-            PS("</text>\n");
-        }
+        if (st == TS_OK) st = table_row(&b, L, ty + (int)(s + 1) * row, col, s, series[s].label, 56, vals, 3);
     }
-    PS("</svg>\n");
-    if (st != TS_OK) st = ts_error(ctx, TS_ERR_NOMEM, "out of memory writing %s", path);
-    else st = ts_file_write_atomic(ctx, path, b.data, b.len);
-    ts_buf_free(&b);
-    return st;
+    return finish_svg(ctx, path, &b, st);
 }

@@ -26,15 +26,10 @@ static ts_status put_attrs(ts_buf *b, const ts_attr *attrs, uint32_t n) {
     return s == TS_OK ? ts_buf_putc(b, '}') : s;
 }
 
-/* ",\"key\":" followed by a JSON string or a number */
+/* ",\"key\":" followed by a JSON string */
 static ts_status put_key_string(ts_buf *b, const char *key, const char *value) {
     ts_status s = ts_buf_printf(b, ",\"%s\":", key);
     return s == TS_OK ? ts_buf_put_json_string(b, value) : s;
-}
-
-static ts_status put_key_double(ts_buf *b, const char *key, double value) {
-    ts_status s = ts_buf_printf(b, ",\"%s\":", key);
-    return s == TS_OK ? ts_buf_put_double(b, value) : s;
 }
 
 static ts_status put_numbers(ts_buf *b, const double *v, size_t n) {
@@ -51,8 +46,8 @@ static ts_status put_annotation(ts_ctx *ctx, ts_buf *b, const ts_annotation *a) 
                                 (long long)a->category_id, ts_ann_kind_name(a->kind));
     if (s == TS_OK && (a->flags & TS_ANN_HAS_BOX)) s = ts_buf_puts(b, ",\"bbox\":");
     if (s == TS_OK && (a->flags & TS_ANN_HAS_BOX)) s = put_numbers(b, a->bbox, 4);
-    if (s == TS_OK && (a->flags & TS_ANN_HAS_AREA)) s = put_key_double(b, "area", a->area);
-    if (s == TS_OK && (a->flags & TS_ANN_HAS_SCORE)) s = put_key_double(b, "score", a->score);
+    if (s == TS_OK && (a->flags & TS_ANN_HAS_AREA)) s = ts_buf_put_json_field_double(b, "area", a->area);
+    if (s == TS_OK && (a->flags & TS_ANN_HAS_SCORE)) s = ts_buf_put_json_field_double(b, "score", a->score);
     if (s == TS_OK && a->iscrowd) s = ts_buf_puts(b, ",\"iscrowd\":1");
     uint32_t extra = a->flags & ~(uint32_t)(TS_ANN_HAS_BOX | TS_ANN_HAS_AREA | TS_ANN_HAS_SCORE);
     if (s == TS_OK && extra) s = ts_buf_printf(b, ",\"flags\":%u", (unsigned)extra);
