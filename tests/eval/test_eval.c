@@ -264,16 +264,22 @@ static void add_label(ts_ctx *ctx, ts_dataset *ds, int64_t img, int64_t cat, dou
     CHECK_OK(ctx, ts_dataset_add_annotation(ctx, ds, &a, NULL));
 }
 
+/* Five images labelled 1 1 2 3 3 and their predictions: image 1 right;
+ * 2 top-1 wrong (3), top-2 right; 3 right; 4 wrong (2); 5 no prediction. */
+static void classification_case(ts_ctx *ctx, ts_dataset **gt, ts_dataset **pr) {
+    *gt = new_gt(ctx, 5, 3), *pr = new_pred(ctx);
+    int truth[5] = {1, 1, 2, 3, 3};
+    for (int i = 0; i < 5; i++) add_label(ctx, *gt, i + 1, truth[i], -1);
+    add_label(ctx, *pr, 1, 1, 0.9), add_label(ctx, *pr, 1, 2, 0.1);
+    add_label(ctx, *pr, 2, 1, 0.4), add_label(ctx, *pr, 2, 3, 0.6);
+    add_label(ctx, *pr, 3, 2, 0.7);
+    add_label(ctx, *pr, 4, 2, 0.8), add_label(ctx, *pr, 4, 3, 0.2);
+}
+
 TEST(eval_classification_metrics) {
     ts_ctx *ctx = ts_test_ctx();
-    ts_dataset *gt = new_gt(ctx, 5, 3), *pr = new_pred(ctx);
-    int truth[5] = {1, 1, 2, 3, 3};
-    for (int i = 0; i < 5; i++) add_label(ctx, gt, i + 1, truth[i], -1);
-    /* image 1: right; 2: top-1 wrong (3), top-2 right; 3: right; 4: wrong (2); 5: no prediction */
-    add_label(ctx, pr, 1, 1, 0.9), add_label(ctx, pr, 1, 2, 0.1);
-    add_label(ctx, pr, 2, 1, 0.4), add_label(ctx, pr, 2, 3, 0.6);
-    add_label(ctx, pr, 3, 2, 0.7);
-    add_label(ctx, pr, 4, 2, 0.8), add_label(ctx, pr, 4, 3, 0.2);
+    ts_dataset *gt, *pr;
+    classification_case(ctx, &gt, &pr);
     CHECK(ts_eval_is_classification(pr));
     ts_cls_result r;
     CHECK_OK(ctx, ts_cls_evaluate(ctx, gt, pr, 2, &r));
@@ -302,13 +308,9 @@ TEST(eval_classification_metrics) {
  * 0). A repeated, lower-scored class on an image does not count twice. */
 TEST(eval_classification_pr_curves) {
     ts_ctx *ctx = ts_test_ctx();
-    ts_dataset *gt = new_gt(ctx, 5, 3), *pr = new_pred(ctx);
-    int truth[5] = {1, 1, 2, 3, 3};
-    for (int i = 0; i < 5; i++) add_label(ctx, gt, i + 1, truth[i], -1);
-    add_label(ctx, pr, 1, 1, 0.9), add_label(ctx, pr, 1, 2, 0.1);
-    add_label(ctx, pr, 2, 1, 0.4), add_label(ctx, pr, 2, 3, 0.6);
-    add_label(ctx, pr, 3, 2, 0.7), add_label(ctx, pr, 3, 2, 0.05);
-    add_label(ctx, pr, 4, 2, 0.8), add_label(ctx, pr, 4, 3, 0.2);
+    ts_dataset *gt, *pr;
+    classification_case(ctx, &gt, &pr);
+    add_label(ctx, pr, 3, 2, 0.05);
     ts_cls_pr c;
     CHECK_OK(ctx, ts_cls_pr_curves(ctx, gt, pr, &c));
     CHECK_EQ_INT(c.n_classes, 3);
