@@ -214,6 +214,8 @@ typedef struct {
     double val_loss, val_acc; /* NaN without validation */
     double lr;
     double seconds;      /* this epoch, training only */
+    double load_seconds; /* of `seconds`, the steps' wait for their batches
+                            (with loaders 0: the time filling them) */
     double images_per_s; /* training throughput */
     int best;            /* 1 when this is the best epoch so far */
 } ts_nn_epoch_stats;

@@ -74,6 +74,8 @@ static ts_status write_metrics(ts_ctx *ctx, const char *path, const ts_nn_epoch_
         ts_buf_put_double(&b, h[i].lr);
         ts_buf_puts(&b, ",\"seconds\":");
         ts_buf_put_double(&b, round(h[i].seconds * 1000) / 1000);
+        ts_buf_puts(&b, ",\"load_seconds\":");
+        ts_buf_put_double(&b, round(h[i].load_seconds * 1000) / 1000);
         ts_buf_puts(&b, ",\"images_per_s\":");
         ts_buf_put_double(&b, round(h[i].images_per_s));
         ts_buf_printf(&b, ",\"best\":%s}\n", h[i].best ? "true" : "false");
@@ -154,7 +156,9 @@ ts_status ts_nn_train(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *train, co
         for (size_t bi = 0; !st && bi < steps; bi++) {
             nn_batch batch;
             size_t right;
+            double asked = now_s();
             if ((st = nn_loader_next(loader, ctx, bi, &batch))) break;
+            s.load_seconds += now_s() - asked;
             size_t k = batch.count;
             m->training = 1;
             m->dropout_step = (uint64_t)e << 32 | bi;

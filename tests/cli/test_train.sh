@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # train / predict on a Fashion-MNIST subset: a short run that learns,
-# predictions that eval reads, bit-identical reruns, resume, transfer
-# learning, and clear errors for bad specs, checkpoints and learning rates.
+# predictions that eval reads, bit-identical reruns (also across loader
+# thread counts), resume, transfer learning, and clear errors for bad specs,
+# checkpoints and learning rates.
 source tests/cli/lib.sh
 FM=/usr/share/datasets/fashion-mnist
 if [ ! -d "$FM" ]; then echo "test_train: $FM missing (dataset-fashion-mnist)"; finish; exit $?; fi
@@ -43,6 +44,15 @@ expect_ok "stratified batches from the sampler" "$TS" train "$FM" --model "$TINY
 expect_grep "sampler epoch trained" '"epochs_run":1' "$TMP/out"
 expect_ok "online augmentation pipeline" "$TS" train "$FM" --model "$TINY" --limit 1000 --epochs 1 \
   --pipeline '{"ops":[{"op":"rotate","deg":[-10,10]},{"op":"brightness","limit":0.2}]}' -o "$TMP/p.ckpt" -q
+PIPE='{"ops":[{"op":"hflip","p":0.5},{"op":"affine","scale":[0.9,1.1],"deg":[-10,10]},{"op":"random_erasing","p":0.3}]}'
+for l in 0 1 3; do
+  expect_ok "pipeline with --loaders $l" "$TS" train "$FM" --model "$TINY" --limit 1000 --epochs 2 --batch 32 \
+    --pipeline "$PIPE" --flip --crop 2 --seed 5 -j 2 --loaders $l -o "$TMP/l$l.ckpt" -q
+done
+expect_ok "loader threads give the inline path's weights" cmp "$TMP/l0.ckpt" "$TMP/l1.ckpt"
+expect_ok "three loader threads too" cmp "$TMP/l0.ckpt" "$TMP/l3.ckpt"
+expect_grep "metrics give the wait for batches" '"load_seconds":[0-9.e-]+,"images_per_s"' "$TMP/l1.ckpt.metrics.jsonl"
+expect_fail "negative loaders" 'loaders must be 0\.\.64' "$TS" train "$FM" --loaders -1 -o "$TMP/x.ckpt"
 expect_fail "bad pipeline" 'nosuchop' "$TS" train "$FM" --model "$TINY" --limit 100 --pipeline '{"ops":[{"op":"nosuchop"}]}' -o "$TMP/x.ckpt"
 expect_fail "unknown order" 'expected sequential or a sampler mode' "$TS" train "$FM" --order sideways -o "$TMP/x.ckpt"
 
