@@ -33,35 +33,97 @@ int aug_border_index(int i, int n, int border) {
     return i < n ? i : period - i;
 }
 
-static int32_t fixed_of(double v) {
-    v = v > -FAR ? v : -FAR; /* NaN too */
-    v = v < FAR ? v : FAR;
-    return (int32_t)lrint(v);
+/* Positions are rounded half to even, clamped to +-FAR (NaN to -FAR).
+ * Spans that stay well inside need no clamps, and their loops, without
+ * branches, vectorise; the clones give the same bytes (IEEE arithmetic,
+ * no contraction). */
+#define POSITION_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/* v rounded half to even (in the default rounding mode) for |v| < 2^51,
+ * without a libm call: adding 1.5 * 2^52 leaves no fraction bits, so the
+ * sum is rounded there and the difference is exact. */
+static inline double round_even(double v) {
+    const double shift = 6755399441055744.0;
+    return (v + shift) - shift;
 }
 
-static int32_t fixed_of_float(float v) {
-    v = v > (float)-FAR ? v : (float)-FAR;
-    v = v < (float)FAR ? v : (float)FAR;
-    return (int32_t)lrintf(v);
+static int32_t fixed_of(double v) {
+    v = v > -FAR ? v : -FAR;
+    return (int32_t)round_even(v < FAR ? v : FAR);
 }
 
 static int affine_row(const double row[6]) { return row[4] == 1 && row[5] == 0; }
 
-static void positions_projective_portable(const double row[6], int x0, int i, int n, int32_t *xs, int32_t *ys) {
-    int affine = affine_row(row);
-    for (; i < n; i++) {
+/* The source point of output pixel t in 1/64 px, unrounded. */
+static inline void projective_point(const double row[6], double t, double *x, double *y) {
+    double r = ONE / (row[4] + row[5] * t);
+    *x = (row[0] + row[1] * t) * r, *y = (row[2] + row[3] * t) * r;
+}
+
+POSITION_KERNEL static void affine_span(const double row[6], int x0, int n, int32_t *xs, int32_t *ys) {
+    for (int i = 0; i < n; i++) {
         double t = x0 + i;
-        double r = affine ? ONE : ONE / (row[4] + row[5] * t);
-        double sx = row[0] + row[1] * t, sy = row[2] + row[3] * t;
-        xs[i] = fixed_of(sx * r), ys[i] = fixed_of(sy * r);
+        xs[i] = (int32_t)round_even((row[0] + row[1] * t) * ONE), ys[i] = (int32_t)round_even((row[2] + row[3] * t) * ONE);
     }
 }
 
-static void positions_field_portable(const float *fx, const float *fy, int i, int n, int32_t *xs, int32_t *ys) {
-    for (; i < n; i++) {
-        float sx = fx[i] - 0.5f, sy = fy[i] - 0.5f;
-        xs[i] = fixed_of_float(sx * (float)ONE), ys[i] = fixed_of_float(sy * (float)ONE);
+POSITION_KERNEL static void projective_span(const double row[6], int x0, int n, int32_t *xs, int32_t *ys) {
+    for (int i = 0; i < n; i++) {
+        double x, y;
+        projective_point(row, x0 + i, &x, &y);
+        xs[i] = (int32_t)round_even(x), ys[i] = (int32_t)round_even(y);
     }
+}
+
+/* Whether the positions of a span stay inside +-FAR / 2: a ratio of
+ * linear functions is monotone between its poles, so the ends bound it. */
+static int projective_in_range(const double row[6], int x0, int n) {
+    double w0 = row[4] + row[5] * x0, w1 = row[4] + row[5] * (x0 + n - 1);
+    if (!(w0 * w1 > 0)) return 0;
+    for (int end = 0; end < 2; end++) {
+        double x, y;
+        projective_point(row, end ? x0 + n - 1 : x0, &x, &y);
+        if (!(fabs(x) < FAR / 2 && fabs(y) < FAR / 2)) return 0;
+    }
+    return 1;
+}
+
+void aug_positions_projective(const double row[6], int x0, int n, int32_t *xs, int32_t *ys) {
+    if (n > 0 && projective_in_range(row, x0, n)) {
+        if (affine_row(row)) affine_span(row, x0, n, xs, ys);
+        else projective_span(row, x0, n, xs, ys);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        double x, y;
+        projective_point(row, x0 + i, &x, &y);
+        xs[i] = fixed_of(x), ys[i] = fixed_of(y);
+    }
+}
+
+/* A remap point (pixel-edge) in 1/64 px, in floats; |v| < 2^22 rounds
+ * half to even by the float form of round_even. */
+static inline float field_point(float f) { return (f - 0.5f) * (float)ONE; }
+#define FIELD_LIMIT 65000.0f /* px: 64 (FIELD_LIMIT + 1) < 2^22 */
+
+POSITION_KERNEL static int field_in_range(const float *fx, const float *fy, int n) {
+    int inside = 1;
+    for (int i = 0; i < n; i++) inside &= (fabsf(fx[i]) < FIELD_LIMIT) & (fabsf(fy[i]) < FIELD_LIMIT);
+    return inside;
+}
+
+POSITION_KERNEL static void field_span(const float *fx, const float *fy, int n, int32_t *xs, int32_t *ys) {
+    const float shift = 12582912.0f; /* 1.5 * 2^23 */
+    for (int i = 0; i < n; i++)
+        xs[i] = (int32_t)((field_point(fx[i]) + shift) - shift), ys[i] = (int32_t)((field_point(fy[i]) + shift) - shift);
+}
+
+void aug_positions_field(const float *fx, const float *fy, int n, int32_t *xs, int32_t *ys) {
+    if (field_in_range(fx, fy, n)) {
+        field_span(fx, fy, n, xs, ys);
+        return;
+    }
+    for (int i = 0; i < n; i++) xs[i] = fixed_of(field_point(fx[i])), ys[i] = fixed_of(field_point(fy[i]));
 }
 
 /* The four taps (top-left, top-right, bottom-left, bottom-right) blended:
@@ -74,6 +136,15 @@ static inline void blend(const uint8_t *const t[4], int c, int fx, int fy, uint8
     }
 }
 
+/* The blend at (X, Y) when all four taps are inside: (x0, y0) is a pixel
+ * with a right and a lower neighbour. */
+static inline void blend_inside(const ts_image *im, int c, int x0, int y0, int32_t X, int32_t Y, uint8_t *o) {
+    const uint8_t *t[4];
+    t[0] = (const uint8_t *)ts_image_row(im, y0) + (size_t)x0 * c, t[1] = t[0] + c;
+    t[2] = t[0] + im->stride, t[3] = t[2] + c;
+    blend(t, c, X & (ONE - 1), Y & (ONE - 1), o);
+}
+
 static const uint8_t *tap(const aug_sampler *s, int x, int y) {
     const ts_image *im = s->src;
     int xx = aug_border_index(x, im->w, s->border), yy = aug_border_index(y, im->h, s->border);
@@ -81,59 +152,40 @@ static const uint8_t *tap(const aug_sampler *s, int x, int y) {
     return (const uint8_t *)ts_image_row(im, yy) + (size_t)xx * im->c;
 }
 
-/* One output pixel at (X, Y); >> on a negative position is the arithmetic
- * shift of every compiler we build with, i.e. floor. */
+/* One output pixel at (X, Y) anywhere; >> on a negative position is the
+ * arithmetic shift of every compiler we build with, i.e. floor. */
 static void pixel(const aug_sampler *s, int32_t X, int32_t Y, uint8_t *o) {
     const ts_image *im = s->src;
     int c = im->c, W = im->w, H = im->h, x0 = X >> FRAC, y0 = Y >> FRAC;
-    const uint8_t *t[4];
     if ((unsigned)x0 < (unsigned)(W - 1) && (unsigned)y0 < (unsigned)(H - 1)) {
-        t[0] = (const uint8_t *)ts_image_row(im, y0) + (size_t)x0 * c, t[1] = t[0] + c;
-        t[2] = t[0] + im->stride, t[3] = t[2] + c;
-    } else if (s->border == 0 && (x0 < -1 || y0 < -1 || x0 >= W || y0 >= H)) {
+        blend_inside(im, c, x0, y0, X, Y, o);
+        return;
+    }
+    if (s->border == 0 && (x0 < -1 || y0 < -1 || x0 >= W || y0 >= H)) {
         memcpy(o, s->fill, (size_t)c); /* all four taps are the fill */
         return;
-    } else {
-        for (int k = 0; k < 4; k++) t[k] = tap(s, x0 + (k & 1), y0 + (k >> 1));
     }
+    const uint8_t *t[4];
+    for (int k = 0; k < 4; k++) t[k] = tap(s, x0 + (k & 1), y0 + (k >> 1));
     blend(t, c, X & (ONE - 1), Y & (ONE - 1), o);
+}
+
+/* The portable span: the inside test inline (with the channel count a
+ * constant for RGB), pixel() for the rest. */
+static void span_portable(const aug_sampler *s, const int32_t *xs, const int32_t *ys, int n, uint8_t *out) {
+    const ts_image *im = s->src;
+    int c = im->c;
+    unsigned last_x = (unsigned)im->w - 1, last_y = (unsigned)im->h - 1;
+    for (int i = 0; i < n; i++, out += c) {
+        int x0 = xs[i] >> FRAC, y0 = ys[i] >> FRAC;
+        if ((unsigned)x0 >= last_x || (unsigned)y0 >= last_y) pixel(s, xs[i], ys[i], out);
+        else if (c == 3) blend_inside(im, 3, x0, y0, xs[i], ys[i], out);
+        else blend_inside(im, c, x0, y0, xs[i], ys[i], out);
+    }
 }
 
 #ifdef BILINEAR_X86
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vbmi")))
-
-AVX512 static void positions_projective_avx512(const double row[6], int x0, int n, int32_t *xs, int32_t *ys) {
-    const __m512d iota = _mm512_set_pd(7, 6, 5, 4, 3, 2, 1, 0), lo = _mm512_set1_pd(-FAR), hi = _mm512_set1_pd(FAR);
-    const __m512d bx = _mm512_set1_pd(row[0]), ax = _mm512_set1_pd(row[1]), by = _mm512_set1_pd(row[2]),
-                  ay = _mm512_set1_pd(row[3]), bw = _mm512_set1_pd(row[4]), aw = _mm512_set1_pd(row[5]),
-                  one = _mm512_set1_pd(ONE);
-    int affine = affine_row(row), i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m512d t = _mm512_add_pd(_mm512_set1_pd((double)(x0 + i)), iota);
-        __m512d r = affine ? one : _mm512_div_pd(one, _mm512_add_pd(bw, _mm512_mul_pd(aw, t)));
-        __m512d sx = _mm512_mul_pd(_mm512_add_pd(bx, _mm512_mul_pd(ax, t)), r);
-        __m512d sy = _mm512_mul_pd(_mm512_add_pd(by, _mm512_mul_pd(ay, t)), r);
-        /* max(v, lo) is lo for NaN, as fixed_of */
-        sx = _mm512_min_pd(_mm512_max_pd(sx, lo), hi), sy = _mm512_min_pd(_mm512_max_pd(sy, lo), hi);
-        _mm256_storeu_si256((__m256i *)(xs + i), _mm512_cvtpd_epi32(sx));
-        _mm256_storeu_si256((__m256i *)(ys + i), _mm512_cvtpd_epi32(sy));
-    }
-    positions_projective_portable(row, x0, i, n, xs, ys);
-}
-
-AVX512 static void positions_field_avx512(const float *fx, const float *fy, int n, int32_t *xs, int32_t *ys) {
-    const __m512 half = _mm512_set1_ps(0.5f), scale = _mm512_set1_ps((float)ONE);
-    const __m512 lo = _mm512_set1_ps((float)-FAR), hi = _mm512_set1_ps((float)FAR);
-    int i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 sx = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(fx + i), half), scale);
-        __m512 sy = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(fy + i), half), scale);
-        sx = _mm512_min_ps(_mm512_max_ps(sx, lo), hi), sy = _mm512_min_ps(_mm512_max_ps(sy, lo), hi);
-        _mm512_storeu_si512(xs + i, _mm512_cvtps_epi32(sx));
-        _mm512_storeu_si512(ys + i, _mm512_cvtps_epi32(sy));
-    }
-    positions_field_portable(fx, fy, i, n, xs, ys);
-}
 
 /* Byte and lane orders of the 16-pixel blend (see blend16_wide): which
  * pixel's weight each word (horizontal) or dword (vertical, per unpacked
@@ -181,8 +233,10 @@ AVX512 static void blend8(__m512i top, __m512i bottom, __m512i wx, __m512i wy_ev
     const __m512i round = _mm512_set1_epi32(HALF_OUT);
     __m512i t = _mm512_maddubs_epi16(_mm512_shuffle_epi8(top, pair), wx);
     __m512i b = _mm512_maddubs_epi16(_mm512_shuffle_epi8(bottom, pair), wx);
-    *even = _mm512_srli_epi32(_mm512_add_epi32(_mm512_madd_epi16(_mm512_unpacklo_epi16(t, b), wy_even), round), 2 * FRAC);
-    *odd = _mm512_srli_epi32(_mm512_add_epi32(_mm512_madd_epi16(_mm512_unpackhi_epi16(t, b), wy_odd), round), 2 * FRAC);
+    __m512i sum_even = _mm512_madd_epi16(_mm512_unpacklo_epi16(t, b), wy_even);
+    __m512i sum_odd = _mm512_madd_epi16(_mm512_unpackhi_epi16(t, b), wy_odd);
+    *even = _mm512_srli_epi32(_mm512_add_epi32(sum_even, round), 2 * FRAC);
+    *odd = _mm512_srli_epi32(_mm512_add_epi32(sum_odd, round), 2 * FRAC);
 }
 
 /* 16 pixels of 3 or 4 channels: the two taps of a row are one 8-byte
@@ -218,6 +272,17 @@ AVX512 static __m512i blend16_grey(const uint8_t *base, __m512i off, __m512i str
     return _mm512_castsi128_si512(_mm512_cvtepi32_epi8(_mm512_srli_epi32(v, 2 * FRAC)));
 }
 
+/* What a masked-off gather lane keeps: the fill colour as the taps of
+ * one pixel row (two pixels; a dword of four for 1 channel). */
+AVX512 static __m512i fill_pattern(const uint8_t *fill, int c) {
+    uint8_t taps[8] = {0};
+    int n = c == 3 ? 6 : 8;
+    for (int j = 0; j < n; j++) taps[j] = fill[j % c];
+    uint64_t v;
+    memcpy(&v, taps, sizeof v);
+    return _mm512_set1_epi64((long long)v);
+}
+
 /* The span 16 pixels at a time; returns 0 (nothing written) for channel
  * counts or image sizes it does not take. Lanes with all four taps inside
  * (and whose gather stays inside the buffer) are blended in vectors, as
@@ -229,11 +294,8 @@ AVX512 static int span_avx512(const aug_sampler *s, const int32_t *xs, const int
     int c = im->c, W = im->w, H = im->h, load = c == 1 ? 4 : 8;
     int64_t end = (int64_t)im->stride * (H - 1) + (int64_t)W * c; /* one past the last byte of the image */
     if ((c != 1 && c != 3 && c != 4) || (int64_t)im->stride * H > INT32_MAX - 64) return 0;
-    const uint8_t *base = im->data, *f = s->fill;
-    __m512i fill = c == 1   ? _mm512_set1_epi32((int)(f[0] * 0x01010101u))
-                   : c == 3 ? _mm512_set1_epi64((long long)((uint64_t)f[0] | (uint64_t)f[1] << 8 | (uint64_t)f[2] << 16 |
-                                                            (uint64_t)f[0] << 24 | (uint64_t)f[1] << 32 | (uint64_t)f[2] << 40))
-                            : _mm512_set1_epi64((long long)((uint64_t)(f[0] | f[1] << 8 | f[2] << 16 | (uint32_t)f[3] << 24) * 0x100000001u));
+    const uint8_t *base = im->data;
+    __m512i fill = fill_pattern(s->fill, c);
     lanes l = lanes_for(c);
     const __m512i stride = _mm512_set1_epi32((int)im->stride), frac = _mm512_set1_epi32(ONE - 1);
     const __m512i last_x = _mm512_set1_epi32(W - 1), last_y = _mm512_set1_epi32(H - 1), minus1 = _mm512_set1_epi32(-1);
@@ -264,29 +326,9 @@ AVX512 static int span_avx512(const aug_sampler *s, const int32_t *xs, const int
 }
 #endif
 
-void aug_positions_projective(const double row[6], int x0, int n, int32_t *xs, int32_t *ys) {
-#ifdef BILINEAR_X86
-    if (aug_vbmi()) {
-        positions_projective_avx512(row, x0, n, xs, ys);
-        return;
-    }
-#endif
-    positions_projective_portable(row, x0, 0, n, xs, ys);
-}
-
-void aug_positions_field(const float *fx, const float *fy, int n, int32_t *xs, int32_t *ys) {
-#ifdef BILINEAR_X86
-    if (aug_vbmi()) {
-        positions_field_avx512(fx, fy, n, xs, ys);
-        return;
-    }
-#endif
-    positions_field_portable(fx, fy, 0, n, xs, ys);
-}
-
 void aug_bilinear_span(const aug_sampler *s, const int32_t *xs, const int32_t *ys, int n, uint8_t *out) {
 #ifdef BILINEAR_X86
     if (aug_vbmi() && span_avx512(s, xs, ys, n, out)) return;
 #endif
-    for (int i = 0; i < n; i++) pixel(s, xs[i], ys[i], out + (size_t)i * s->src->c);
+    span_portable(s, xs, ys, n, out);
 }

@@ -177,7 +177,8 @@ static double bilinear_reference(const aug_sampler *s, int32_t X, int32_t Y, int
     int x0 = (int)floor(X / 64.0), y0 = (int)floor(Y / 64.0);
     double fx = X / 64.0 - x0, fy = Y / 64.0 - y0, sum = 0;
     for (int t = 0; t < 4; t++) {
-        int xx = aug_border_index(x0 + (t & 1), im->w, s->border), yy = aug_border_index(y0 + (t >> 1), im->h, s->border);
+        int xx = aug_border_index(x0 + (t & 1), im->w, s->border);
+        int yy = aug_border_index(y0 + (t >> 1), im->h, s->border);
         double v = xx < 0 || yy < 0 ? s->fill[ch] : ((const uint8_t *)ts_image_row(im, yy))[(size_t)xx * im->c + ch];
         sum += v * (t & 1 ? fx : 1 - fx) * (t >> 1 ? fy : 1 - fy);
     }
