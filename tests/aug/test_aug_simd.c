@@ -47,26 +47,30 @@ static int same_pixels(const ts_image *a, const ts_image *b) {
     return 1;
 }
 
-static const int sizes[][2] = {{1, 1}, {3, 2}, {67, 13}, {129, 5}, {200, 3}};
+static const int sizes[][2] = {{1, 1}, {3, 2}, {67, 13}, {129, 5}, {200, 3}, {41, 37}};
 
-/* Both paths agree on `json` for every size, channel count and padding;
- * `check` (may be NULL) then tests the result against the source. */
+/* The vector paths (aug_simd_off 0: all of them; 2: AVX2 at most) agree
+ * with the portable loops on `json` for every size, channel count and
+ * padding; `check` (may be NULL) then tests the result against the source. */
 static void agree(const char *json, void (*check)(const ts_image *src, const ts_image *out)) {
     ts_ctx *ctx = ts_test_ctx();
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
         for (int c = 1; c <= 4; c++)
             for (int pad = 0; pad <= 5; pad += 5) {
-                ts_image src, fast, slow;
+                ts_image src, slow;
                 random_image(&src, sizes[k][0], sizes[k][1], c, pad, k * 10 + (uint64_t)c);
-                run(ctx, json, &src, 0, k, &fast);
                 run(ctx, json, &src, 1, k, &slow);
-                if (!same_pixels(&fast, &slow))
-                    ts_test_failf(__FILE__, __LINE__, "%s: %dx%dx%d pad %d: vector and portable paths differ", json,
-                                  src.w, src.h, c, pad);
-                else if (check)
-                    check(&src, &fast);
+                for (int level = 0; level <= 2; level += 2) {
+                    ts_image fast;
+                    run(ctx, json, &src, level, k, &fast);
+                    if (!same_pixels(&fast, &slow))
+                        ts_test_failf(__FILE__, __LINE__, "%s: %dx%dx%d pad %d: vector (level %d) and portable paths differ",
+                                      json, src.w, src.h, c, pad, level);
+                    else if (check && level == 0)
+                        check(&src, &fast);
+                    ts_image_free(&fast);
+                }
                 free(src.data);
-                ts_image_free(&fast);
                 ts_image_free(&slow);
             }
 }
@@ -228,13 +232,16 @@ TEST(aug_bilinear_span_matches_exact_blend) {
                 }
                 /* the last pixels sit at the image's last possible interior position */
                 xs[N - 1] = (src.w - 2) * 64 + 63, ys[N - 1] = (src.h - 2) * 64 + 63;
-                aug_bilinear_span(&s, xs, ys, N, fast);
                 aug_simd_off = 1;
                 aug_bilinear_span(&s, xs, ys, N, slow);
+                for (int level = 0; level <= 2; level += 2) {
+                    aug_simd_off = level;
+                    aug_bilinear_span(&s, xs, ys, N, fast);
+                    if (memcmp(fast, slow, (size_t)N * c))
+                        ts_test_failf(__FILE__, __LINE__, "%dx%dx%d border %d: vector (level %d) and portable spans differ",
+                                      src.w, src.h, c, border, level);
+                }
                 aug_simd_off = 0;
-                if (memcmp(fast, slow, (size_t)N * c))
-                    ts_test_failf(__FILE__, __LINE__, "%dx%dx%d border %d: vector and portable spans differ", src.w,
-                                  src.h, c, border);
                 int worst = 0;
                 for (int i = 0; i < N; i++)
                     for (int ch = 0; ch < c; ch++) {
