@@ -2,6 +2,7 @@
  * equalisation, CLAHE and JPEG re-compression. Borders reflect (101), as
  * OpenCV's filters do by default. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,13 +91,73 @@ ROW_KERNEL static void conv_hpass(const uint16_t *mid, int r, int c, const uint3
     for (size_t i = 0; i < n; i++) out[i] = (uint8_t)((acc[i] + (1u << 22)) >> 23);
 }
 
+/* Unsharp mask x + a/256 (x - blur), a in [0, 1280]: (256 x + a (x - blur)
+ * + 128) >> 8, saturated, from index `from` on. */
+static void unsharp_scalar(const uint8_t *x, const uint8_t *blur, int32_t a, uint8_t *out, size_t from, size_t n) {
+    for (size_t i = from; i < n; i++) {
+        int32_t v = (x[i] * 256 + a * (x[i] - blur[i]) + 128) >> 8;
+        out[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+}
+
+#if HAVE_X86_SIMD
+/* The same in 16-bit lanes: with a = 256 hi + lo and d = x - blur,
+ * (a d + 128) >> 8 is exactly hi d + ((lo d + 128) >> 8), and the last
+ * term is pmulhrsw of d and 128 lo (lo < 256 keeps that in 16 bits).
+ * Returns the values done. */
+__attribute__((target("avx2"))) static size_t unsharp_avx2(const uint8_t *x, const uint8_t *blur, int32_t a,
+                                                           uint8_t *out, size_t n) {
+    const __m256i hi = _mm256_set1_epi16((int16_t)(a >> 8)), lo = _mm256_set1_epi16((int16_t)((a & 255) << 7));
+    const __m256i zero = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i p = _mm256_loadu_si256((const __m256i *)(const void *)(x + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(blur + i));
+        __m256i v[2];
+        for (int h = 0; h < 2; h++) { /* widened per 128-bit lane; packing puts the bytes back in place */
+            __m256i xs = h ? _mm256_unpackhi_epi8(p, zero) : _mm256_unpacklo_epi8(p, zero);
+            __m256i bs = h ? _mm256_unpackhi_epi8(b, zero) : _mm256_unpacklo_epi8(b, zero);
+            __m256i d = _mm256_sub_epi16(xs, bs);
+            v[h] = _mm256_add_epi16(xs, _mm256_add_epi16(_mm256_mullo_epi16(d, hi), _mm256_mulhrs_epi16(d, lo)));
+        }
+        _mm256_storeu_si256((__m256i *)(void *)(out + i), _mm256_packus_epi16(v[0], v[1]));
+    }
+    return i;
+}
+#endif
+
+/* Whether the AVX2 kernels may run (aug_simd_off turns them off). */
+static int have_avx2(void) {
+#if HAVE_X86_SIMD
+    static _Atomic int known; /* 0 unknown, 1 no, 2 yes */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (!k) {
+        k = __builtin_cpu_supports("avx2") ? 2 : 1;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k == 2 && !aug_simd_off;
+#else
+    return 0;
+#endif
+}
+
+static void unsharp_row(const uint8_t *x, const uint8_t *blur, int32_t a, uint8_t *out, size_t n) {
+    size_t done = 0;
+#if HAVE_X86_SIMD
+    if (have_avx2()) done = unsharp_avx2(x, blur, a, out, n);
+#endif
+    unsharp_scalar(x, blur, a, out, done, n);
+}
+
 /* Separable convolution of `img` with a symmetric kernel (weights f[0..r],
  * f[0] the centre, normalised) into a new image: the vertical pass first,
  * over whole rows, then the horizontal one over a reflected u16 line. Like
  * OpenCV's 8-bit filters it works in fixed point (8-bit weights down, as
  * OpenCV's bit-exact Gaussian, 16-bit across, 7 fractional bits in
- * between); both passes vectorise. */
-static ts_status convolve(ts_ctx *ctx, const ts_image *img, const double *f, int r, ts_image *out) {
+ * between); both passes vectorise. With `unsharp` >= 0 each output row is
+ * the unsharp mask of its input row by unsharp / 256 (see unsharp_row)
+ * instead of the blur, made while the blurred row is in cache. */
+static ts_status convolve(ts_ctx *ctx, const ts_image *img, const double *f, int r, int32_t unsharp, ts_image *out) {
     int w = img->w, h = img->h, c = img->c;
     uint32_t k[101];
     uint16_t kv[101];
@@ -113,8 +174,9 @@ static ts_status convolve(ts_ctx *ctx, const ts_image *img, const double *f, int
     uint16_t *line = ts_alloc_array(ctx, padded, sizeof *line);
     uint32_t *acc = ts_alloc_array(ctx, padded, sizeof *acc);
     const uint8_t **rows = ts_alloc_array(ctx, 2 * (size_t)r + 1, sizeof *rows);
-    if (!line || !acc || !rows) {
-        free(line), free(acc), free(rows);
+    uint8_t *blurred = unsharp >= 0 ? ts_alloc_array(ctx, row, 1) : NULL;
+    if (!line || !acc || !rows || (unsharp >= 0 && !blurred)) {
+        free(line), free(acc), free(rows), free(blurred);
         ts_image_free(out);
         return TS_ERR_NOMEM;
     }
@@ -127,15 +189,17 @@ static ts_status convolve(ts_ctx *ctx, const ts_image *img, const double *f, int
             memcpy(mid - (size_t)t * c, mid + (size_t)reflect101(-t, w) * c, (size_t)c * sizeof *line);
             memcpy(mid + (size_t)(w - 1 + t) * c, mid + (size_t)reflect101(w - 1 + t, w) * c, (size_t)c * sizeof *line);
         }
-        conv_hpass(mid, r, c, k, acc, ts_image_row(out, y), row);
+        uint8_t *dst = ts_image_row(out, y);
+        conv_hpass(mid, r, c, k, acc, unsharp >= 0 ? blurred : dst, row);
+        if (unsharp >= 0) unsharp_row(ts_image_row(img, y), blurred, unsharp, dst, row);
     }
-    free(line), free(acc), free(rows);
+    free(line), free(acc), free(rows), free(blurred);
     return TS_OK;
 }
 
-static ts_status convolve_in_place(ts_ctx *ctx, ts_image *img, const double *f, int r) {
+static ts_status convolve_in_place(ts_ctx *ctx, ts_image *img, const double *f, int r, int32_t unsharp) {
     ts_image out;
-    ts_status st = convolve(ctx, img, f, r, &out);
+    ts_status st = convolve(ctx, img, f, r, unsharp, &out);
     if (st != TS_OK) return st;
     ts_image_free(img);
     *img = out;
@@ -158,7 +222,7 @@ static const aug_param_spec gauss_params[] = {{"sigma", PARAM_NUMBER, 0.5, 1.5, 
 static ts_status gauss_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
     double f[101];
     int r = gauss_kernel(d->v[0], f);
-    return convolve_in_place(ctx, &s->image, f, r);
+    return convolve_in_place(ctx, &s->image, f, r, -1);
 }
 const aug_op_def aug_op_gaussian_blur = {"gaussian_blur", AUG_PIXEL, gauss_params, NULL, NULL, NULL, gauss_apply, NULL};
 
@@ -168,7 +232,7 @@ static ts_status box_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
     if (r < 1) return TS_OK;
     double f[101];
     for (int i = 0; i <= r; i++) f[i] = 1.0 / (2 * r + 1);
-    return convolve_in_place(ctx, &s->image, f, r);
+    return convolve_in_place(ctx, &s->image, f, r, -1);
 }
 const aug_op_def aug_op_box_blur = {"box_blur", AUG_PIXEL, box_params, NULL, NULL, NULL, box_apply, NULL};
 
@@ -283,13 +347,11 @@ MEDIAN_SIMD(25, MEDIAN25)
 
 static void median_row(int kk, const uint8_t *const *taps, uint8_t *out, size_t n) {
 #if HAVE_X86_SIMD
-    static int avx2 = -1; /* benign race: every thread computes the same value */
-    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    if (avx2 && n >= 32) {
+    if (have_avx2() && n >= 32) {
         (kk == 9 ? median9_avx2 : median25_avx2)(taps, out, n);
         return;
     }
-    if (n >= 16) {
+    if (!aug_simd_off && n >= 16) {
         (kk == 9 ? median9_sse2 : median25_sse2)(taps, out, n);
         return;
     }
@@ -354,27 +416,12 @@ static ts_status median_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) 
 }
 const aug_op_def aug_op_median_blur = {"median_blur", AUG_PIXEL, median_params, NULL, NULL, NULL, median_apply, NULL};
 
-/* x + alpha (x - blur) in 8.8 fixed point, saturated */
-ROW_KERNEL static void unsharp_row(uint8_t *p, const uint8_t *b, int32_t a, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        int32_t v = (p[i] * 256 + a * (p[i] - b[i]) + 128) >> 8;
-        p[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-    }
-}
-
 /* sharpen: unsharp mask, x + alpha * (x - gaussian(x, sigma 1)) */
 static const aug_param_spec sharpen_params[] = {{"alpha", PARAM_NUMBER, 0.2, 0.5, 0, 5, NULL}, END_PARAMS};
 static ts_status sharpen_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
     double f[101];
     int r = gauss_kernel(1.0, f);
-    ts_image blurred;
-    ts_status st = convolve(ctx, &s->image, f, r, &blurred);
-    if (st != TS_OK) return st;
-    int32_t a = (int32_t)lround(d->v[0] * 256);
-    for (int y = 0; y < s->image.h; y++)
-        unsharp_row(ts_image_row(&s->image, y), ts_image_row(&blurred, y), a, (size_t)s->image.w * s->image.c);
-    ts_image_free(&blurred);
-    return TS_OK;
+    return convolve_in_place(ctx, &s->image, f, r, (int32_t)lround(d->v[0] * 256));
 }
 const aug_op_def aug_op_sharpen = {"sharpen", AUG_PIXEL, sharpen_params, NULL, NULL, NULL, sharpen_apply, NULL};
 
@@ -418,71 +465,106 @@ const aug_op_def aug_op_equalize = {"equalize", AUG_PIXEL, (const aug_param_spec
 
 /* CLAHE on luma: tile histograms clipped at clip * mean and redistributed,
  * LUTs interpolated bilinearly between tile centres; colour channels are
- * scaled by the luma ratio. */
+ * scaled by the luma ratio. Integer arithmetic throughout: 11-bit
+ * interpolation weights, the interpolated luma in 22 fractional bits and
+ * the ratio through a table of 2^24 / v. */
 static const aug_param_spec clahe_params[] = {{"clip", PARAM_NUMBER, 1, 4, 0.1, 40, NULL},
                                               {"tiles", PARAM_INT, 8, 8, 1, 64, NULL},
                                               END_PARAMS};
+
+/* ITU-R 601 luma of every pixel (the pixel itself with fewer than 3 channels). */
+static void clahe_luma(const ts_image *img, uint8_t *luma) {
+    int c = img->c;
+    for (int y = 0; y < img->h; y++) {
+        const uint8_t *p = ts_image_row(img, y);
+        uint8_t *l = luma + (size_t)y * (size_t)img->w;
+        if (c < 3)
+            for (int x = 0; x < img->w; x++) l[x] = p[(size_t)x * c];
+        else
+            for (int x = 0; x < img->w; x++, p += c) l[x] = (uint8_t)((299 * p[0] + 587 * p[1] + 114 * p[2] + 500) / 1000);
+    }
+}
+
+/* The equalisation table of one tile's clipped histogram. */
+static void clahe_table(uint32_t *hist, uint64_t total, double clip, uint8_t *lut) {
+    uint64_t limit = (uint64_t)fmax(1, clip * (double)total / 256), excess = 0;
+    for (int v = 0; v < 256; v++)
+        if (hist[v] > limit) excess += hist[v] - limit, hist[v] = (uint32_t)limit;
+    uint64_t cdf = 0, denom = total ? total : 1;
+    for (int v = 0; v < 256; v++) {
+        cdf += hist[v] + excess / 256 + ((uint64_t)v < excess % 256);
+        uint64_t q = (cdf * 255 * 2 + denom) / (2 * denom); /* cdf * 255 / total, rounded half up */
+        lut[v] = (uint8_t)(q > 255 ? 255 : q);
+    }
+}
+
+/* Along one axis of n pixels in `tiles` tiles: the tile of every pixel,
+ * and the two tile centres it lies between with the second's 11-bit weight. */
+static void clahe_axis(int n, int tiles, int *tile, int *t0, int *t1, int *w1) {
+    for (int i = 0, t = 0; i < n; i++) {
+        while ((t + 1) * n / tiles <= i) t++;
+        tile[i] = t;
+        double f = (i + 0.5) * tiles / n - 0.5;
+        int a = (int)floor(f);
+        w1[i] = (int)lround((f - a) * 2048);
+        t0[i] = a < 0 ? 0 : a;
+        t1[i] = a + 1 > tiles - 1 ? tiles - 1 : a + 1;
+    }
+}
+
 static ts_status clahe_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
     ts_image *img = &s->image;
     int tiles = (int)d->v[1], w = img->w, h = img->h, c = img->c;
     if (tiles > w) tiles = w;
     if (tiles > h) tiles = h;
     if (tiles < 1) tiles = 1;
-    uint8_t *luma = ts_alloc_array(ctx, (size_t)w * h, 1);
-    uint8_t *luts = ts_alloc_array(ctx, (size_t)tiles * tiles, 256);
-    if (!luma || !luts) {
-        free(luma), free(luts);
+    uint8_t *luma = ts_alloc_array(ctx, (size_t)w, (size_t)h);
+    uint8_t *luts = ts_alloc_array(ctx, (size_t)tiles * (size_t)tiles, 256);
+    uint32_t *hist = ts_calloc_array(ctx, (size_t)tiles * (size_t)tiles, 256 * sizeof *hist);
+    int *axes = ts_alloc_array(ctx, 4 * ((size_t)w + (size_t)h), sizeof *axes);
+    if (!luma || !luts || !hist || !axes) {
+        free(luma), free(luts), free(hist), free(axes);
         return TS_ERR_NOMEM;
     }
+    int *xt = axes, *x0 = xt + w, *x1 = x0 + w, *xw = x1 + w, *yt = xw + w, *y0 = yt + h, *y1 = y0 + h, *yw = y1 + h;
+    clahe_axis(w, tiles, xt, x0, x1, xw);
+    clahe_axis(h, tiles, yt, y0, y1, yw);
+    clahe_luma(img, luma);
     for (int y = 0; y < h; y++) {
-        const uint8_t *p = ts_image_row(img, y);
-        for (int x = 0; x < w; x++, p += c)
-            luma[(size_t)y * w + x] = c >= 3 ? (uint8_t)((299 * p[0] + 587 * p[1] + 114 * p[2] + 500) / 1000) : p[0];
+        const uint8_t *l = luma + (size_t)y * w;
+        uint32_t *row_hists = hist + (size_t)yt[y] * tiles * 256;
+        for (int x = 0; x < w; x++) row_hists[xt[x] * 256 + l[x]]++;
     }
-    for (int ty = 0; ty < tiles; ty++)
-        for (int tx = 0; tx < tiles; tx++) {
-            int x0 = tx * w / tiles, x1 = (tx + 1) * w / tiles, y0 = ty * h / tiles, y1 = (ty + 1) * h / tiles;
-            uint64_t hist[256] = {0}, total = (uint64_t)(x1 - x0) * (y1 - y0);
-            for (int y = y0; y < y1; y++)
-                for (int x = x0; x < x1; x++) hist[luma[(size_t)y * w + x]]++;
-            uint64_t limit = (uint64_t)fmax(1, d->v[0] * (double)total / 256), excess = 0;
-            for (int v = 0; v < 256; v++)
-                if (hist[v] > limit) excess += hist[v] - limit, hist[v] = limit;
-            for (int v = 0; v < 256; v++) hist[v] += excess / 256 + ((uint64_t)v < excess % 256);
-            uint64_t cdf = 0;
-            uint8_t *lut = luts + ((size_t)ty * tiles + tx) * 256;
-            for (int v = 0; v < 256; v++) {
-                cdf += hist[v];
-                lut[v] = (uint8_t)fmin(255, lround((double)cdf * 255 / (double)(total ? total : 1)));
-            }
-        }
+    for (int t = 0; t < tiles * tiles; t++) {
+        int tx = t % tiles, ty = t / tiles;
+        uint64_t total = (uint64_t)((tx + 1) * w / tiles - tx * w / tiles) * (uint64_t)((ty + 1) * h / tiles - ty * h / tiles);
+        clahe_table(hist + (size_t)t * 256, total, d->v[0], luts + (size_t)t * 256);
+    }
+    uint32_t inv[256]; /* 2^24 / v, rounded */
+    for (int v = 1; v < 256; v++) inv[v] = (uint32_t)(((1u << 25) / v + 1) / 2);
     for (int y = 0; y < h; y++) {
-        double fy = (y + 0.5) * tiles / h - 0.5;
-        int ty0 = (int)floor(fy), ty1 = ty0 + 1;
-        double wy = fy - ty0;
-        if (ty0 < 0) ty0 = 0;
-        if (ty1 > tiles - 1) ty1 = tiles - 1;
+        const uint8_t *top = luts + (size_t)y0[y] * tiles * 256, *bottom = luts + (size_t)y1[y] * tiles * 256;
+        const uint8_t *l = luma + (size_t)y * w;
+        int b = yw[y], a = 2048 - b;
         uint8_t *p = ts_image_row(img, y);
         for (int x = 0; x < w; x++, p += c) {
-            double fx = (x + 0.5) * tiles / w - 0.5;
-            int tx0 = (int)floor(fx), tx1 = tx0 + 1;
-            double wx = fx - tx0;
-            if (tx0 < 0) tx0 = 0;
-            if (tx1 > tiles - 1) tx1 = tiles - 1;
-            int v = luma[(size_t)y * w + x];
-            double a = luts[((size_t)ty0 * tiles + tx0) * 256 + v], b = luts[((size_t)ty0 * tiles + tx1) * 256 + v];
-            double cc = luts[((size_t)ty1 * tiles + tx0) * 256 + v], dd = luts[((size_t)ty1 * tiles + tx1) * 256 + v];
-            double out = (1 - wy) * ((1 - wx) * a + wx * b) + wy * ((1 - wx) * cc + wx * dd);
+            int v = l[x], e = xw[x], f = 2048 - e;
+            const uint8_t *t0 = top + x0[x] * 256 + v, *t1 = top + x1[x] * 256 + v;
+            const uint8_t *b0 = bottom + x0[x] * 256 + v, *b1 = bottom + x1[x] * 256 + v;
+            uint32_t out = (uint32_t)(a * (f * *t0 + e * *t1) + b * (f * *b0 + e * *b1)); /* 22 fractional bits */
             if (c < 3) {
-                p[0] = (uint8_t)(out + 0.5);
+                p[0] = (uint8_t)((out + (1u << 21)) >> 22);
                 continue;
             }
-            double ratio = v > 0 ? out / v : 1;
-            for (int k = 0; k < 3; k++) p[k] = (uint8_t)fmin(255, p[k] * ratio + 0.5);
+            if (v == 0) continue; /* ratio 1 */
+            uint64_t ratio = ((uint64_t)out * inv[v] + (1u << 29)) >> 30; /* out / v, 16 fractional bits */
+            for (int k = 0; k < 3; k++) {
+                uint64_t q = ((uint64_t)p[k] * ratio + 32768) >> 16;
+                p[k] = (uint8_t)(q > 255 ? 255 : q);
+            }
         }
     }
-    free(luma);
-    free(luts);
+    free(luma), free(luts), free(hist), free(axes);
     return TS_OK;
 }
 const aug_op_def aug_op_clahe = {"clahe", AUG_PIXEL, clahe_params, NULL, NULL, NULL, clahe_apply, NULL};
