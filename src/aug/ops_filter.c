@@ -481,7 +481,8 @@ static void clahe_luma(const ts_image *img, uint8_t *luma) {
         if (c < 3)
             for (int x = 0; x < img->w; x++) l[x] = p[(size_t)x * c];
         else
-            for (int x = 0; x < img->w; x++, p += c) l[x] = (uint8_t)((299 * p[0] + 587 * p[1] + 114 * p[2] + 500) / 1000);
+            for (int x = 0; x < img->w; x++, p += c)
+                l[x] = (uint8_t)((299 * p[0] + 587 * p[1] + 114 * p[2] + 500) / 1000);
     }
 }
 
@@ -537,8 +538,9 @@ static ts_status clahe_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
     }
     for (int t = 0; t < tiles * tiles; t++) {
         int tx = t % tiles, ty = t / tiles;
-        uint64_t total = (uint64_t)((tx + 1) * w / tiles - tx * w / tiles) * (uint64_t)((ty + 1) * h / tiles - ty * h / tiles);
-        clahe_table(hist + (size_t)t * 256, total, d->v[0], luts + (size_t)t * 256);
+        uint64_t tw = (uint64_t)((tx + 1) * w / tiles - tx * w / tiles);
+        uint64_t th = (uint64_t)((ty + 1) * h / tiles - ty * h / tiles);
+        clahe_table(hist + (size_t)t * 256, tw * th, d->v[0], luts + (size_t)t * 256);
     }
     uint32_t inv[256]; /* 2^24 / v, rounded */
     for (int v = 1; v < 256; v++) inv[v] = (uint32_t)(((1u << 25) / v + 1) / 2);

@@ -133,7 +133,8 @@ TEST(aug_clahe_matches_its_definition) {
         for (int y = 0; y < src.h; y++)
             for (int x = 0; x < src.w; x++)
                 for (int k = 0; k < src.c; k++, n++) {
-                    long d = labs(px(&out, x, y, k) - clahe_reference(&src, (const uint8_t(*)[256])luts, tiles, x, y, k));
+                    int want = clahe_reference(&src, (const uint8_t(*)[256])luts, tiles, x, y, k);
+                    long d = labs(px(&out, x, y, k) - want);
                     worst = d > worst ? d : worst;
                     off += d != 0;
                 }
@@ -170,8 +171,9 @@ TEST(aug_random_resized_crop_is_the_resize_of_its_crop) {
             static const char *const jsons[3] = {
                 "{\"ops\": [{\"op\": \"random_resized_crop\", \"width\": 48, \"height\": 40, \"scale\": [0.3, 1]}]}",
                 "{\"ops\": [{\"op\": \"random_resized_crop\", \"width\": 160, \"height\": 96}]}",
-                "{\"ops\": [{\"op\": \"random_resized_crop\", \"width\": 300, \"height\": 220, \"scale\": [0.05, "
-                "0.2]}]}"};
+                ("{\"ops\": [{\"op\": \"random_resized_crop\", \"width\": 300, \"height\": 220, "
+                 "\"scale\": [0.05, 0.2]}]}"),
+            };
             const char *json = jsons[k % 3];
             ts_buf log = {0};
             ts_image out = apply(ctx, json, &src, 0, &log);
