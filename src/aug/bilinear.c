@@ -1,6 +1,6 @@
 /* Bilinear sampling at fixed-point positions (bilinear.h): positions from
  * a projective row or a remap field, and the blend of the four taps with
- * 6-bit weights, portable and AVX-512 (the same bytes). */
+ * 6-bit weights, portable, AVX2 and AVX-512 (the same bytes). */
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -61,10 +61,13 @@ static inline void projective_point(const double row[6], double t, double *x, do
     *x = (row[0] + row[1] * t) * r, *y = (row[2] + row[3] * t) * r;
 }
 
+/* Scaling by ONE (a power of two) before or after the sum is the same
+ * double. */
 POSITION_KERNEL static void affine_span(const double row[6], int x0, int n, int32_t *xs, int32_t *ys) {
+    double bx = row[0] * ONE, ax = row[1] * ONE, by = row[2] * ONE, ay = row[3] * ONE;
     for (int i = 0; i < n; i++) {
         double t = x0 + i;
-        xs[i] = (int32_t)round_even((row[0] + row[1] * t) * ONE), ys[i] = (int32_t)round_even((row[2] + row[3] * t) * ONE);
+        xs[i] = (int32_t)round_even(bx + ax * t), ys[i] = (int32_t)round_even(by + ay * t);
     }
 }
 

@@ -35,8 +35,9 @@ void aug_positions_projective(const double row[6], int x0, int n, int32_t *xs, i
 void aug_positions_field(const float *fx, const float *fy, int n, int32_t *xs, int32_t *ys);
 
 /* n bilinear output pixels (n * c bytes at out) at the positions xs, ys,
- * taps outside the source under s's border. The vector path (AVX-512 where
- * the CPU has it) gives the same bytes as the portable loop. */
+ * taps outside the source under s's border. The vector paths (AVX-512 or
+ * AVX2 where the CPU has them) give the same bytes as the portable loop;
+ * tests run that with aug_simd_off = 1, and AVX2 at most with 2. */
 void aug_bilinear_span(const aug_sampler *s, const int32_t *xs, const int32_t *ys, int n, uint8_t *out);
 
 #endif

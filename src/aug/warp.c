@@ -66,9 +66,10 @@ int aug_mat_invert(const double m[9], double out[9]) {
 }
 
 void aug_mat_apply(const double m[9], double x, double y, double *ox, double *oy) {
+    *ox = m[0] * x + m[1] * y + m[2], *oy = m[3] * x + m[4] * y + m[5];
+    if (m[6] == 0 && m[7] == 0 && m[8] == 1) return; /* affine: w = 1, the division changes nothing */
     double w = m[6] * x + m[7] * y + m[8];
-    *ox = (m[0] * x + m[1] * y + m[2]) / w;
-    *oy = (m[3] * x + m[4] * y + m[5]) / w;
+    *ox /= w, *oy /= w;
 }
 
 static int near_int(double v) { return fabs(v - nearbyint(v)) < 1e-7; }
