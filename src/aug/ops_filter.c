@@ -126,7 +126,8 @@ __attribute__((target("avx2"))) static size_t unsharp_avx2(const uint8_t *x, con
 }
 #endif
 
-/* Whether the AVX2 kernels may run (aug_simd_off turns them off). */
+/* Whether the AVX2 kernels may run: the CPU has AVX2 and aug_simd_off is
+ * 0 or 2 (2 turns only the AVX-512 paths off), as in bilinear.c. */
 static int have_avx2(void) {
 #if HAVE_X86_SIMD
     static _Atomic int known; /* 0 unknown, 1 no, 2 yes */
@@ -135,7 +136,7 @@ static int have_avx2(void) {
         k = __builtin_cpu_supports("avx2") ? 2 : 1;
         atomic_store_explicit(&known, k, memory_order_relaxed);
     }
-    return k == 2 && !aug_simd_off;
+    return k == 2 && aug_simd_off != 1;
 #else
     return 0;
 #endif
@@ -351,7 +352,7 @@ static void median_row(int kk, const uint8_t *const *taps, uint8_t *out, size_t 
         (kk == 9 ? median9_avx2 : median25_avx2)(taps, out, n);
         return;
     }
-    if (!aug_simd_off && n >= 16) {
+    if (aug_simd_off != 1 && n >= 16) {
         (kk == 9 ? median9_sse2 : median25_sse2)(taps, out, n);
         return;
     }
