@@ -1,7 +1,8 @@
 /* Resize of U8 HWC images, any channel count: nearest, bilinear and area,
  * following cv2.resize's sampling grids and weights so results match it.
- * Separable: weights are computed once per call, then one horizontal pass
- * per source row (cached) and one vertical blend per output row. */
+ * Separable: weights are computed once per call; bilinear filters each
+ * source row once (cached) and blends two per output row, area sums an
+ * output row's source rows and then takes its horizontal taps. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,21 +236,22 @@ static ts_status resize_linear(ts_ctx *ctx, const ts_image *src, const ts_image 
     int *xi = ts_alloc_array(ctx, (size_t)dw + (size_t)dh, sizeof *xi);
     int16_t *wt = ts_alloc_array(ctx, 2 * ((size_t)dw + (size_t)dh), sizeof *wt);
     int16_t *rows = ts_alloc_array(ctx, 2 * n, sizeof *rows);
-    ts_status st = xi && wt && rows ? TS_OK : TS_ERR_NOMEM;
-    taps_plan plan = {0};
-    int16_t *wide = NULL;
-    if (st == TS_OK) {
-        linear_tab(src->w, dw, area_mode, xi, wt);
-        linear_tab(src->h, dh, area_mode, xi + dw, wt + 2 * dw);
-        st = taps_plan_make(ctx, dw, c, 2, xi, wt, &plan);
+    if (!xi || !wt || !rows) {
+        free(xi), free(wt), free(rows);
+        return TS_ERR_NOMEM;
     }
+    const int *yi = xi + dw;
+    const int16_t *yw = wt + 2 * dw;
+    linear_tab(src->w, dw, area_mode, xi, wt);
+    linear_tab(src->h, dh, area_mode, xi + dw, wt + 2 * dw);
+    taps_plan plan;
+    int16_t *wide = NULL;
+    ts_status st = taps_plan_make(ctx, dw, c, 2, xi, wt, &plan);
     if (st == TS_OK && plan.blocks) {
         wide = ts_alloc_array(ctx, sn + TAPS_WINDOW, sizeof *wide);
         if (wide) memset(wide + sn, 0, TAPS_WINDOW * sizeof *wide);
         else st = TS_ERR_NOMEM;
     }
-    const int *yi = xi + dw;
-    const int16_t *yw = wt + 2 * dw;
     /* Two cached horizontal passes; output rows walk down the source, so
      * each source row is filtered once. */
     int16_t *buf[2] = {rows, rows + n};
@@ -471,8 +473,6 @@ static ts_status resize_area(ts_ctx *ctx, const ts_image *src, const ts_image *d
     const uint8_t **rows = ts_alloc_array(ctx, (size_t)ky, sizeof *rows);
     ts_status st = ix && wx && col && acc && rows ? TS_OK : TS_ERR_NOMEM;
     taps_plan plan = {0};
-    const int *iy = ix + dw;
-    const int16_t *wy = wx + (size_t)dw * (size_t)kx;
     if (st == TS_OK) {
         memset(col + sn, 0, spare * sizeof *col);
         area_tab(src->w, dw, kx, ix, wx);
@@ -480,9 +480,9 @@ static ts_status resize_area(ts_ctx *ctx, const ts_image *src, const ts_image *d
         st = taps_plan_make(ctx, dw, c, kx, ix, wx, &plan);
     }
     for (int y = 0; st == TS_OK && y < dh; y++) {
-        int n = 0; /* the rows of nonzero weight */
-        const int16_t *wyy = wy + (size_t)y * (size_t)ky;
-        while (n < ky && iy[y] + n < src->h && (n == 0 || wyy[n])) rows[n] = ts_image_row(src, iy[y] + n), n++;
+        int n = 0, top = ix[dw + y]; /* the rows of nonzero weight, from `top` */
+        const int16_t *wyy = wx + (size_t)dw * (size_t)kx + (size_t)y * (size_t)ky;
+        while (n < ky && top + n < src->h && (n == 0 || wyy[n])) rows[n] = ts_image_row(src, top + n), n++;
         varea(rows, wyy, n, acc, col, sn);
         harea(&plan, col, ts_image_row(dst, y), dw, c, kx, ix, wx);
     }
