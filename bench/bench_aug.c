@@ -181,7 +181,12 @@ int main(int argc, char **argv) {
             batch_rate(ctx, chain, ph, n, secs, 2, &w2, &c2);
             printf("batch %.1f %.1f %.1f %.1f\n", w1, w2, c1, c2);
         } else if (strcmp(line, "boxes") == 0) {
-            double r0 = rate(ctx, rotate, ph, n, secs, 0), r500 = rate(ctx, rotate, ph, n, secs, 500);
+            double r0 = 0, r500 = 0; /* alternating rounds, best of three each: the difference is small */
+            for (int round = 0; round < 3; round++) {
+                double a = rate(ctx, rotate, ph, n, secs, 0), b = rate(ctx, rotate, ph, n, secs, 500);
+                if (a > r0) r0 = a;
+                if (b > r500) r500 = b;
+            }
             printf("boxes %.1f %.1f\n", r0, r500);
         } else {
             int k = 0;

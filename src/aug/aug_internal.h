@@ -39,8 +39,18 @@ struct aug_op;
 typedef struct {
     int w, h;                 /* current image size (before this op) */
     const ts_aug_sample *sample;
-    double bbox_union[4];     /* union of the objects' boxes (box-safe crops), w=0 if none */
+    const double *m;          /* the fused matrix not yet applied to the sample, NULL if none */
 } aug_view;
+
+/* The union of the objects' boxes as the view sees them (through its
+ * pending matrix), clipped to the image; w = 0 when there is none. For the
+ * box-safe crop: computed only when one is drawn. */
+void aug_view_box_union(const aug_view *v, double out[4]);
+
+/* min and max of finite values, inlined (fmin/fmax are calls that honour
+ * NaN, which the geometry here never holds). */
+static inline double aug_min(double a, double b) { return b < a ? b : a; }
+static inline double aug_max(double a, double b) { return b > a ? b : a; }
 
 typedef struct {
     const char *name;

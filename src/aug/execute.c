@@ -253,23 +253,7 @@ static void make_view(const exec *x, aug_view *v) {
     v->h = x->has_matrix ? x->h : x->s->image.h;
     if (x->lazy && !x->has_matrix) ts_image_header_oriented_size(&x->hdr, &v->w, &v->h);
     v->sample = x->s;
-    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-    for (size_t i = 0; i < x->s->n_objects; i++) {
-        const ts_aug_object *o = &x->s->objects[i];
-        if (!o->has_box) continue;
-        for (int k = 0; k < 4; k++) {
-            double px = o->bbox[0] + (k & 1) * o->bbox[2], py = o->bbox[1] + (k >> 1) * o->bbox[3], qx = px, qy = py;
-            if (x->has_matrix) aug_mat_apply(x->m, px, py, &qx, &qy);
-            x0 = fmin(x0, qx), y0 = fmin(y0, qy), x1 = fmax(x1, qx), y1 = fmax(y1, qy);
-        }
-    }
-    if (x1 > x0) {
-        v->bbox_union[0] = fmax(0, x0);
-        v->bbox_union[1] = fmax(0, y0);
-        v->bbox_union[2] = fmin(v->w, x1) - v->bbox_union[0];
-        v->bbox_union[3] = fmin(v->h, y1) - v->bbox_union[1];
-        if (v->bbox_union[2] <= 0 || v->bbox_union[3] <= 0) memset(v->bbox_union, 0, sizeof v->bbox_union);
-    }
+    v->m = x->has_matrix ? x->m : NULL;
 }
 
 static int param_index(const aug_op_def *def, const char *name) {

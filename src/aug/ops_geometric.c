@@ -146,7 +146,8 @@ static const aug_param_spec safe_params[] = {{"width", PARAM_INT, 0, 0, 0, 1 << 
                                              END_PARAMS};
 static void safe_extra(const aug_op *op, const aug_view *v, ts_rng *rng, aug_draw *d) {
     (void)op;
-    const double *u = v->bbox_union;
+    double u[4];
+    aug_view_box_union(v, u);
     double ux0 = u[2] > 0 ? u[0] : v->w / 2.0, uy0 = u[2] > 0 ? u[1] : v->h / 2.0;
     double ux1 = u[2] > 0 ? u[0] + u[2] : ux0, uy1 = u[2] > 0 ? u[1] + u[3] : uy0;
     int x0 = (int)floor(ts_rng_uniform(rng) * floor(ux0)), y0 = (int)floor(ts_rng_uniform(rng) * floor(uy0));

@@ -79,11 +79,38 @@ static void map_point(const point_map *pm, double x, double y, double *ox, doubl
 static void box_of_points(const double *xy, size_t n, double box[4]) {
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     for (size_t i = 0; i < n; i++) {
-        x0 = fmin(x0, xy[2 * i]), x1 = fmax(x1, xy[2 * i]);
-        y0 = fmin(y0, xy[2 * i + 1]), y1 = fmax(y1, xy[2 * i + 1]);
+        x0 = aug_min(x0, xy[2 * i]), x1 = aug_max(x1, xy[2 * i]);
+        y0 = aug_min(y0, xy[2 * i + 1]), y1 = aug_max(y1, xy[2 * i + 1]);
     }
     if (n == 0) x0 = y0 = x1 = y1 = 0;
     box[0] = x0, box[1] = y0, box[2] = x1 - x0, box[3] = y1 - y0;
+}
+
+/* The bounding box of a box's corners through m (NULL: the box itself). */
+static void box_through(const double *m, const double b[4], double out[4]) {
+    double pts[8];
+    for (int k = 0; k < 4; k++) {
+        double x = b[0] + (k & 1) * b[2], y = b[1] + (k >> 1) * b[3];
+        if (m) aug_mat_apply(m, x, y, &pts[2 * k], &pts[2 * k + 1]);
+        else pts[2 * k] = x, pts[2 * k + 1] = y;
+    }
+    box_of_points(pts, 4, out);
+}
+
+void aug_view_box_union(const aug_view *v, double out[4]) {
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (size_t i = 0; i < v->sample->n_objects; i++) {
+        const ts_aug_object *o = &v->sample->objects[i];
+        if (!o->has_box) continue;
+        double b[4];
+        box_through(v->m, o->bbox, b);
+        x0 = aug_min(x0, b[0]), y0 = aug_min(y0, b[1]), x1 = aug_max(x1, b[0] + b[2]), y1 = aug_max(y1, b[1] + b[3]);
+    }
+    memset(out, 0, 4 * sizeof *out);
+    if (x1 <= x0) return;
+    out[0] = aug_max(0, x0), out[1] = aug_max(0, y0);
+    out[2] = aug_min(v->w, x1) - out[0], out[3] = aug_min(v->h, y1) - out[1];
+    if (out[2] <= 0 || out[3] <= 0) memset(out, 0, 4 * sizeof *out);
 }
 
 static ts_status move_polygons(ts_ctx *ctx, ts_aug_object *o, const point_map *pm, int w, int h) {
@@ -175,14 +202,13 @@ static void move_box(ts_aug_object *o, const point_map *pm, aug_bbox_rotate mode
                 }
                 map_point(pm, x, y, &pts[2 * n], &pts[2 * n + 1]);
             }
-    } else {
-        for (int k = 0; k < 4; k++, n++)
-            map_point(pm, b[0] + (k & 1) * b[2], b[1] + (k >> 1) * b[3], &pts[2 * n], &pts[2 * n + 1]);
     }
     double box[4];
-    box_of_points(pts, (size_t)n, box);
+    if (n) box_of_points(pts, (size_t)n, box);
+    else box_through(pm->m, b, box); /* a matrix: the corners bound the box */
     double full = box[2] * box[3];
-    double x0 = fmax(0, box[0]), y0 = fmax(0, box[1]), x1 = fmin(w, box[0] + box[2]), y1 = fmin(h, box[1] + box[3]);
+    double x0 = aug_max(0, box[0]), y0 = aug_max(0, box[1]), x1 = aug_min(w, box[0] + box[2]),
+           y1 = aug_min(h, box[1] + box[3]);
     if (x1 <= x0 || y1 <= y0) {
         o->has_box = 0;
         o->visibility = 0;
