@@ -126,10 +126,10 @@ __attribute__((target("avx2"))) static size_t unsharp_avx2(const uint8_t *x, con
 }
 #endif
 
+#if HAVE_X86_SIMD
 /* Whether the AVX2 kernels may run: the CPU has AVX2 and aug_simd_off is
  * 0 or 2 (2 turns only the AVX-512 paths off), as in bilinear.c. */
 static int have_avx2(void) {
-#if HAVE_X86_SIMD
     static _Atomic int known; /* 0 unknown, 1 no, 2 yes */
     int k = atomic_load_explicit(&known, memory_order_relaxed);
     if (!k) {
@@ -137,10 +137,8 @@ static int have_avx2(void) {
         atomic_store_explicit(&known, k, memory_order_relaxed);
     }
     return k == 2 && aug_simd_off != 1;
-#else
-    return 0;
-#endif
 }
+#endif
 
 static void unsharp_row(const uint8_t *x, const uint8_t *blur, int32_t a, uint8_t *out, size_t n) {
     size_t done = 0;
