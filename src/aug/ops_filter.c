@@ -2,11 +2,11 @@
  * equalisation, CLAHE and JPEG re-compression. Borders reflect (101), as
  * OpenCV's filters do by default. */
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aug_internal.h"
+#include "image/simd.h"
 
 #define END_PARAMS {NULL, 0, 0, 0, 0, 0, NULL}
 
@@ -127,17 +127,9 @@ __attribute__((target("avx2"))) static size_t unsharp_avx2(const uint8_t *x, con
 #endif
 
 #if HAVE_X86_SIMD
-/* Whether the AVX2 kernels may run: the CPU has AVX2 and aug_simd_off is
- * 0 or 2 (2 turns only the AVX-512 paths off), as in bilinear.c. */
-static int have_avx2(void) {
-    static _Atomic int known; /* 0 unknown, 1 no, 2 yes */
-    int k = atomic_load_explicit(&known, memory_order_relaxed);
-    if (!k) {
-        k = __builtin_cpu_supports("avx2") ? 2 : 1;
-        atomic_store_explicit(&known, k, memory_order_relaxed);
-    }
-    return k == 2 && aug_simd_off != 1;
-}
+/* Whether the AVX2 kernels may run: the CPU has AVX2 (as src/image checks
+ * it) and aug_simd_off is 0 or 2 (2 turns only the AVX-512 paths off). */
+static int have_avx2(void) { return ts_image_simd() >= TS_IMAGE_SIMD_AVX2 && aug_simd_off != 1; }
 #endif
 
 static void unsharp_row(const uint8_t *x, const uint8_t *blur, int32_t a, uint8_t *out, size_t n) {
