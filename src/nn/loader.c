@@ -13,18 +13,35 @@
 #define LOADER_AHEAD 2
 #define LOADER_SLOTS (LOADER_AHEAD + 1)
 
+/* The filling of one batch. Samples are claimed one at a time from `next`
+ * by every thread that fills (loader threads, and the training loop's
+ * workers when the batch is late), so each sample is written by exactly one
+ * thread and the batch is the same whoever fills it. */
+typedef struct {
+    const ts_nn_source *src;
+    ts_ctx *ctx; /* where the samples' errors go */
+    uint64_t epoch;
+    const size_t *order; /* NULL: position i is sample i */
+    size_t first, count; /* positions first .. first + count - 1 of the order */
+    size_t per;          /* floats per sample */
+    nn_batch_mem *mem;
+    atomic_size_t next, done;
+    const atomic_int *cancel; /* NULL: never cancelled */
+    nn_loader *owner;         /* told when the last sample is done; NULL inline */
+    int complete;             /* under the owner's lock */
+} batch_fill;
+
 typedef struct {
     nn_batch_mem mem;
-    ts_status result; /* of the whole batch */
+    ts_ctx *ctx; /* errors of the batch the slot holds */
+    batch_fill fill;
 } batch_slot;
 
 struct nn_loader {
+    ts_nn_model *model;
     const ts_nn_source *src;
-    ts_pool *pool;      /* fills the samples: the model's workers (inline) or the loaders' own */
-    ts_pool *own_pool;  /* the loaders' pool, NULL inline */
-    ts_ctx *fill_ctx;   /* loader errors wait here until their batch is reached */
-    int classes;
-    size_t per, cap;    /* floats per sample, samples per batch */
+    size_t per, cap;   /* floats per sample, samples per batch */
+    ts_pool *pool;     /* the loader threads: the loader thread is its worker 0 */
     batch_slot slots[LOADER_SLOTS];
     int n_slots;
     /* the epoch being loaded */
@@ -36,118 +53,61 @@ struct nn_loader {
     int has_thread;
     pthread_mutex_t lock;
     pthread_cond_t wake, ready;
-    int running;        /* an epoch is being loaded */
-    int filling;        /* the loader thread is filling a batch outside the lock */
-    int stopping;       /* the loader thread should exit */
-    size_t filled;      /* batches of the epoch filled so far */
-    size_t released;    /* batches the training loop is done with */
-    atomic_int cancel;  /* skip the samples still to fill */
+    int running;       /* an epoch is being loaded */
+    int filling;       /* the loader thread is filling outside the lock */
+    int stopping;      /* the loader thread should exit */
+    size_t started;    /* batches of the epoch whose filling has begun */
+    size_t released;   /* batches the training loop is done with */
+    atomic_int cancel; /* skip the samples still to fill */
 };
 
-typedef struct {
-    const ts_nn_source *src;
-    ts_ctx *ctx;
-    uint64_t epoch;
-    const size_t *order; /* NULL: index i itself */
-    size_t first;
-    float *x;
-    int32_t *labels;
-    size_t per; /* floats per sample */
-    ts_status *status;
-    atomic_int *cancel; /* NULL: never cancelled */
-} fill_job;
-
-static void fill_samples(void *user, size_t begin, size_t end, int worker) {
-    (void)worker;
-    const fill_job *j = user;
-    for (size_t i = begin; i < end; i++) {
-        if (j->cancel && atomic_load_explicit(j->cancel, memory_order_relaxed)) {
-            j->status[i] = TS_ERR_CANCELLED;
-            continue;
-        }
-        size_t idx = j->order ? j->order[j->first + i] : j->first + i;
-        j->status[i] = j->src->sample(j->src->user, j->ctx, j->epoch, idx, j->x + i * j->per, &j->labels[i]);
-    }
+static void mark_complete(batch_fill *f) {
+    pthread_mutex_lock(&f->owner->lock);
+    f->complete = 1;
+    pthread_cond_broadcast(&f->owner->ready);
+    pthread_mutex_unlock(&f->owner->lock);
 }
 
-static ts_status fill_samples_on(ts_ctx *ctx, ts_pool *pool, int classes, size_t per, const ts_nn_source *src,
-                                 uint64_t epoch, const size_t *order, size_t first, size_t count, float *x,
-                                 int32_t *labels, ts_status *status, atomic_int *cancel) {
-    fill_job j = {src, ctx, epoch, order, first, x, labels, per, status, cancel};
-    ts_pool_run(pool, count, 1, fill_samples, &j);
-    for (size_t i = 0; i < count; i++) {
-        if (status[i]) return status[i];
-        if (labels[i] < 0 || labels[i] >= classes)
-            return ts_error(ctx, TS_ERR_INVALID, "sample %zu has label %d outside 0..%d",
-                            order ? order[first + i] : first + i, (int)labels[i], classes - 1);
-    }
-    return TS_OK;
-}
-
-ts_status nn_fill_batch(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *src, uint64_t epoch, const size_t *order,
-                        size_t first, size_t count, float *x, int32_t *labels, ts_status *status) {
-    return fill_samples_on(ctx, m->pool, m->classes, (size_t)m->c * m->h * m->w, src, epoch, order, first, count,
-                           x, labels, status, NULL);
-}
-
-size_t nn_epoch_steps(size_t len, size_t batch) {
-    size_t nb = (len + batch - 1) / batch;
-    if (nb > 1 && len - (nb - 1) * batch < 2) nb--; /* a batch of one breaks batch statistics */
-    return nb;
-}
-
-/* Samples in batch `b` of the current epoch. */
-static size_t batch_count(const nn_loader *l, size_t b) {
-    size_t first = b * l->cap;
-    return l->len - first < l->cap ? l->len - first : l->cap;
-}
-
-static ts_status fill_slot(nn_loader *l, ts_ctx *ctx, size_t b) {
-    batch_slot *s = &l->slots[b % (size_t)l->n_slots];
-    return fill_samples_on(ctx, l->pool, l->classes, l->per, l->src, l->epoch, l->order, b * l->cap,
-                           batch_count(l, b), s->mem.x, s->mem.labels, s->mem.status,
-                           l->own_pool ? &l->cancel : NULL);
-}
-
-/* Whether the loader thread may fill the next batch: one is wanted and its
- * slot is no longer in use by the training loop. */
-static int next_fill_allowed(const nn_loader *l) {
-    return l->running && l->filled < l->batches && l->filled < l->released + (size_t)l->n_slots;
-}
-
-static void *loader_main(void *arg) {
-    nn_loader *l = arg;
-    pthread_mutex_lock(&l->lock);
+/* A pool job: claim and fill samples until none is left (the range given
+ * by the pool only sets how many threads join). */
+static void claim_samples(void *user, size_t begin, size_t end, int worker) {
+    (void)begin, (void)end, (void)worker;
+    batch_fill *f = user;
     for (;;) {
-        while (!l->stopping && !next_fill_allowed(l)) pthread_cond_wait(&l->wake, &l->lock);
-        if (l->stopping) break;
-        size_t b = l->filled;
-        l->filling = 1;
-        pthread_mutex_unlock(&l->lock);
-        ts_status st = fill_slot(l, l->fill_ctx, b);
-        pthread_mutex_lock(&l->lock);
-        l->filling = 0;
-        if (l->running) {
-            l->slots[b % (size_t)l->n_slots].result = st;
-            l->filled = b + 1;
-            if (st) l->running = 0; /* nothing after a failed batch is used */
+        size_t i = atomic_fetch_add(&f->next, 1);
+        if (i >= f->count) return;
+        if (f->cancel && atomic_load_explicit(f->cancel, memory_order_relaxed)) {
+            f->mem->status[i] = TS_ERR_CANCELLED;
+        } else {
+            size_t idx = f->order ? f->order[f->first + i] : f->first + i;
+            f->mem->status[i] =
+                f->src->sample(f->src->user, f->ctx, f->epoch, idx, f->mem->x + i * f->per, &f->mem->labels[i]);
         }
-        pthread_cond_broadcast(&l->ready);
+        if (atomic_fetch_add(&f->done, 1) + 1 == f->count && f->owner) mark_complete(f);
     }
-    pthread_mutex_unlock(&l->lock);
-    return NULL;
 }
 
-/* A context for the loader thread with the limits and options of `ctx`. */
-static ts_status fill_ctx_create(ts_ctx *ctx, ts_ctx **out) {
-    ts_ctx *c = NULL;
-    if (ts_ctx_create(&c)) return ts_error(ctx, TS_ERR_NOMEM, "cannot allocate the loaders' context");
-    ts_limits lim = ts_ctx_limits(ctx);
-    ts_ctx_set_limits(c, &lim);
-    ts_ctx_set_lenient(c, ts_ctx_lenient(ctx));
-    ts_ctx_set_allow_outside_root(c, ts_ctx_allow_outside_root(ctx));
-    ts_ctx_set_threads(c, ts_ctx_threads(ctx));
-    *out = c;
+static void fill_on(ts_pool *pool, batch_fill *f) {
+    ts_pool_run(pool, (size_t)ts_pool_threads(pool), 1, claim_samples, f);
+}
+
+/* The first failed sample or label of a filled batch, its message moved
+ * from the context the samples used into `ctx`. */
+static ts_status check_batch(ts_ctx *ctx, const batch_fill *f, int classes) {
+    for (size_t i = 0; i < f->count; i++) {
+        ts_status st = f->mem->status[i];
+        if (st) {
+            if (f->ctx != ctx) {
+                const char *msg = ts_ctx_error(f->ctx);
+                ts_error(ctx, st, "%s", *msg ? msg : ts_status_name(st));
+            }
+            return st;
+        }
+        int32_t label = f->mem->labels[i];
+        if (label < 0 || label >= classes)
+            return ts_error(ctx, TS_ERR_INVALID, "sample %zu has label %d outside 0..%d",
+                            f->order ? f->order[f->first + i] : f->first + i, (int)label, classes - 1);
+    }
     return TS_OK;
 }
 
@@ -160,25 +120,115 @@ ts_status nn_batch_mem_alloc(ts_ctx *ctx, const ts_nn_model *m, size_t batch, nn
 
 void nn_batch_mem_free(nn_batch_mem *b) { free(b->x), free(b->labels), free(b->status); }
 
+ts_status nn_fill_batch(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *src, uint64_t epoch, const size_t *order,
+                        size_t first, size_t count, nn_batch_mem *mem) {
+    batch_fill f = {.src = src, .ctx = ctx, .epoch = epoch, .order = order, .first = first, .count = count,
+                    .per = (size_t)m->c * m->h * m->w, .mem = mem};
+    atomic_init(&f.next, 0);
+    atomic_init(&f.done, 0);
+    fill_on(m->pool, &f);
+    return check_batch(ctx, &f, m->classes);
+}
+
+size_t nn_epoch_steps(size_t len, size_t batch) {
+    size_t nb = (len + batch - 1) / batch;
+    if (nb > 1 && len - (nb - 1) * batch < 2) nb--; /* a batch of one breaks batch statistics */
+    return nb;
+}
+
+static batch_slot *slot_of(nn_loader *l, size_t b) { return &l->slots[b % (size_t)l->n_slots]; }
+
+/* Samples in batch `b` of the current epoch. */
+static size_t batch_count(const nn_loader *l, size_t b) {
+    size_t first = b * l->cap;
+    return l->len - first < l->cap ? l->len - first : l->cap;
+}
+
+/* Set up the filling of the next batch in its slot; under the lock. */
+static batch_fill *start_next_batch(nn_loader *l) {
+    size_t b = l->started++;
+    batch_slot *s = slot_of(l, b);
+    batch_fill *f = &s->fill;
+    f->epoch = l->epoch;
+    f->order = l->order;
+    f->first = b * l->cap;
+    f->count = batch_count(l, b);
+    atomic_store(&f->next, 0);
+    atomic_store(&f->done, 0);
+    f->complete = 0;
+    ts_ctx_clear_error(s->ctx);
+    return f;
+}
+
+/* Whether the loader thread may start the next batch: one is wanted and
+ * its slot is no longer in use by the training loop. */
+static int next_fill_allowed(const nn_loader *l) {
+    return l->running && l->started < l->batches && l->started < l->released + (size_t)l->n_slots;
+}
+
+static void *loader_main(void *arg) {
+    nn_loader *l = arg;
+    pthread_mutex_lock(&l->lock);
+    for (;;) {
+        while (!l->stopping && !next_fill_allowed(l)) pthread_cond_wait(&l->wake, &l->lock);
+        if (l->stopping) break;
+        batch_fill *f = start_next_batch(l);
+        l->filling = 1;
+        pthread_mutex_unlock(&l->lock);
+        fill_on(l->pool, f);
+        pthread_mutex_lock(&l->lock);
+        l->filling = 0;
+        pthread_cond_broadcast(&l->ready);
+    }
+    pthread_mutex_unlock(&l->lock);
+    return NULL;
+}
+
+/* A context for the samples of one slot, with the limits and options of
+ * `ctx`, so that a batch's error message is its own. */
+static ts_status slot_ctx_create(ts_ctx *ctx, ts_ctx **out) {
+    ts_ctx *c = NULL;
+    if (ts_ctx_create(&c)) return ts_error(ctx, TS_ERR_NOMEM, "cannot allocate the loaders' contexts");
+    ts_limits lim = ts_ctx_limits(ctx);
+    ts_ctx_set_limits(c, &lim);
+    ts_ctx_set_lenient(c, ts_ctx_lenient(ctx));
+    ts_ctx_set_allow_outside_root(c, ts_ctx_allow_outside_root(ctx));
+    ts_ctx_set_threads(c, ts_ctx_threads(ctx));
+    *out = c;
+    return TS_OK;
+}
+
+static ts_status slots_init(ts_ctx *ctx, nn_loader *l) {
+    ts_status st = TS_OK;
+    for (int i = 0; !st && i < l->n_slots; i++) {
+        batch_slot *s = &l->slots[i];
+        batch_fill *f = &s->fill;
+        st = nn_batch_mem_alloc(ctx, l->model, l->cap, &s->mem);
+        if (!st) st = slot_ctx_create(ctx, &s->ctx);
+        f->src = l->src, f->ctx = s->ctx, f->per = l->per, f->mem = &s->mem;
+        f->cancel = &l->cancel, f->owner = l;
+        atomic_init(&f->next, 0);
+        atomic_init(&f->done, 0);
+    }
+    return st;
+}
+
 ts_status nn_loader_create(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *src, size_t batch, int loaders,
                            nn_loader **out) {
     nn_loader *l = ts_calloc_array(ctx, 1, sizeof *l);
     if (!l) return TS_ERR_NOMEM;
+    l->model = m;
     l->src = src;
-    l->classes = m->classes;
     l->per = (size_t)m->c * m->h * m->w;
     l->cap = batch;
-    l->pool = m->pool;
     l->n_slots = loaders > 0 ? LOADER_SLOTS : 1;
     atomic_init(&l->cancel, 0);
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->wake, NULL);
     pthread_cond_init(&l->ready, NULL);
-    ts_status st = TS_OK;
-    for (int i = 0; !st && i < l->n_slots; i++) st = nn_batch_mem_alloc(ctx, m, batch, &l->slots[i].mem);
+    ts_status st = loaders > 0 ? slots_init(ctx, l) : nn_batch_mem_alloc(ctx, m, batch, &l->slots[0].mem);
     if (!st && loaders > 0) {
-        st = ts_pool_create(ctx, loaders, &l->own_pool);
-        if (!st) l->pool = l->own_pool, st = fill_ctx_create(ctx, &l->fill_ctx);
+        st = ts_pool_create(ctx, loaders, &l->pool);
         if (!st && pthread_create(&l->thread, NULL, loader_main, l) != 0)
             st = ts_error(ctx, TS_ERR_NOMEM, "cannot start the loader thread");
         l->has_thread = !st;
@@ -201,9 +251,11 @@ void nn_loader_destroy(nn_loader *l) {
         pthread_mutex_unlock(&l->lock);
         pthread_join(l->thread, NULL);
     }
-    for (int i = 0; i < l->n_slots; i++) nn_batch_mem_free(&l->slots[i].mem);
-    ts_pool_destroy(l->own_pool);
-    ts_ctx_destroy(l->fill_ctx);
+    for (int i = 0; i < l->n_slots; i++) {
+        nn_batch_mem_free(&l->slots[i].mem);
+        ts_ctx_destroy(l->slots[i].ctx);
+    }
+    ts_pool_destroy(l->pool);
     pthread_mutex_destroy(&l->lock);
     pthread_cond_destroy(&l->wake);
     pthread_cond_destroy(&l->ready);
@@ -216,9 +268,8 @@ void nn_loader_begin_epoch(nn_loader *l, uint64_t epoch, const size_t *order, si
     l->order = order;
     l->len = len;
     l->batches = nn_epoch_steps(len, l->cap);
-    l->filled = l->released = 0;
+    l->started = l->released = 0;
     l->running = 1;
-    if (l->fill_ctx) ts_ctx_clear_error(l->fill_ctx);
     pthread_cond_broadcast(&l->wake);
     pthread_mutex_unlock(&l->lock);
 }
@@ -233,28 +284,43 @@ void nn_loader_end_epoch(nn_loader *l) {
     atomic_store(&l->cancel, 0);
 }
 
-/* Wait until batch b is filled (or the loading stopped). */
-static ts_status wait_for_batch(nn_loader *l, ts_ctx *ctx, size_t b) {
+/* Batch b once it is complete. A batch the loaders have not started, or
+ * have samples of left to claim, is filled here too, on the model's
+ * workers, so a late batch costs no more than inline filling. */
+static const batch_fill *take_batch(nn_loader *l, size_t b) {
+    batch_fill *f = &slot_of(l, b)->fill;
     pthread_mutex_lock(&l->lock);
     l->released = b;
     pthread_cond_broadcast(&l->wake);
-    while (l->filled <= b && l->running) pthread_cond_wait(&l->ready, &l->lock);
-    ts_status st = l->filled > b ? l->slots[b % (size_t)l->n_slots].result : TS_ERR_CANCELLED;
-    pthread_mutex_unlock(&l->lock);
-    if (st) {
-        const char *msg = ts_ctx_error(l->fill_ctx);
-        ts_error(ctx, st, "%s", *msg ? msg : ts_status_name(st));
+    if (l->started == b) start_next_batch(l);
+    while (!f->complete) {
+        if (atomic_load(&f->next) < f->count) {
+            pthread_mutex_unlock(&l->lock);
+            fill_on(l->model->pool, f);
+            pthread_mutex_lock(&l->lock);
+        } else {
+            pthread_cond_wait(&l->ready, &l->lock);
+        }
     }
-    return st;
+    pthread_mutex_unlock(&l->lock);
+    return f;
 }
 
 ts_status nn_loader_next(nn_loader *l, ts_ctx *ctx, size_t b, nn_batch *out) {
     if (b >= l->batches) return ts_error(ctx, TS_ERR_INVALID, "batch %zu of an epoch of %zu", b, l->batches);
-    ts_status st = l->has_thread ? wait_for_batch(l, ctx, b) : fill_slot(l, ctx, b);
-    if (st) return st;
-    const batch_slot *s = &l->slots[b % (size_t)l->n_slots];
-    out->x = s->mem.x;
-    out->labels = s->mem.labels;
-    out->count = batch_count(l, b);
+    const nn_batch_mem *mem = &l->slots[0].mem;
+    size_t count = batch_count(l, b);
+    if (l->has_thread) {
+        const batch_fill *f = take_batch(l, b);
+        ts_status st = check_batch(ctx, f, l->model->classes);
+        if (st) return st;
+        mem = f->mem;
+    } else {
+        ts_status st = nn_fill_batch(ctx, l->model, l->src, l->epoch, l->order, b * l->cap, count, &l->slots[0].mem);
+        if (st) return st;
+    }
+    out->x = mem->x;
+    out->labels = mem->labels;
+    out->count = count;
     return TS_OK;
 }

@@ -145,15 +145,16 @@ void nn_batch_mem_free(nn_batch_mem *mem);
 /* Fill `count` samples starting at position `first` of `order` (NULL: the
  * identity) on the model's workers; checks each label against the classes. */
 ts_status nn_fill_batch(ts_ctx *ctx, ts_nn_model *model, const ts_nn_source *src, uint64_t epoch, const size_t *order,
-                        size_t first, size_t count, float *x, int32_t *labels, ts_status *status);
+                        size_t first, size_t count, nn_batch_mem *mem);
 /* Training steps of an epoch of `len` samples: batches of `batch`, leaving
  * out a last batch of one sample (it breaks batch statistics). */
 size_t nn_epoch_steps(size_t len, size_t batch);
 
 /* Fills the batches of an epoch in order: inline on the model's workers
  * (loaders 0) or on `loaders` threads of its own, up to two batches ahead of
- * the step computing, so loading overlaps compute. Either way batch b holds
- * the samples order[b * batch ...] of the epoch, bit for bit. */
+ * the step computing, so loading overlaps compute; a batch that is late when
+ * its step comes is finished on the model's workers. Either way batch b
+ * holds the samples order[b * batch ...] of the epoch, bit for bit. */
 typedef struct nn_loader nn_loader;
 typedef struct {
     const float *x;        /* count normalised CHW samples */

@@ -33,7 +33,7 @@ ts_status ts_nn_evaluate(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *src, i
     size_t right = 0;
     for (size_t s = 0; !st && s < src->count; s += bs) {
         size_t k = src->count - s < bs ? src->count - s : bs, correct;
-        st = nn_fill_batch(ctx, m, src, 0, NULL, s, k, b.x, b.labels, b.status);
+        st = nn_fill_batch(ctx, m, src, 0, NULL, s, k, &b);
         if (!st) st = nn_forward(ctx, m, b.x, k);
         if (!st) {
             total += nn_loss(m, b.labels, k, 0, &correct, 0) * (double)k;

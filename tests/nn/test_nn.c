@@ -2,7 +2,10 @@
  * differences, spec parsing and its errors, optimisers learning a synthetic
  * task, schedules, determinism, early stopping, NaN stop, freeze, loader
  * threads. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "nn/nn_internal.h"
 #include "../test.h"
@@ -448,4 +451,46 @@ TEST(nn_loader_threads_with_pipeline_do_not_change_weights) {
     }
     free(first);
     ts_aug_pipeline_destroy(pipe);
+}
+
+/* Samples that take a while (like reading from disk), counting those
+ * filled on the thread that trains. */
+typedef struct {
+    pthread_t trainer;
+    atomic_int on_trainer;
+} slow_counter;
+
+static ts_status slow_sample(void *user, ts_ctx *ctx, uint64_t epoch, size_t index, float *x, int32_t *label) {
+    slow_counter *c = user;
+    struct timespec pause = {0, 200000};
+    nanosleep(&pause, NULL);
+    if (pthread_equal(pthread_self(), c->trainer)) atomic_fetch_add(&c->on_trainer, 1);
+    return synth_sample(NULL, ctx, epoch, index, x, label);
+}
+
+TEST(nn_late_batches_are_finished_by_the_training_loop) {
+    ts_ctx *ctx = ts_test_ctx();
+    float *w[2] = {NULL, NULL};
+    size_t n[2] = {0, 0};
+    int helped = 0;
+    for (int loaders = 0; loaders <= 1; loaders++) {
+        ts_nn_model *m = make(ctx, "fc 8\nrelu\nfc classes", 1, 8, 8, 3);
+        if (!m) break;
+        ts_nn_model_set_threads(ctx, m, 1);
+        slow_counter c = {pthread_self(), 0};
+        ts_nn_source train = {120, slow_sample, NULL, &c};
+        ts_nn_train_opts o = ts_nn_train_opts_default();
+        o.epochs = 2, o.batch_size = 10, o.loaders = loaders;
+        CHECK_OK(ctx, ts_nn_train(ctx, m, &train, NULL, &o, NULL, NULL));
+        n[loaders] = m->n_params;
+        w[loaders] = malloc(sizeof(float) * m->n_params);
+        if (w[loaders]) memcpy(w[loaders], m->params, sizeof(float) * m->n_params);
+        if (loaders == 1) helped = atomic_load(&c.on_trainer);
+        ts_nn_model_destroy(m);
+    }
+    /* the loader thread cannot keep up with this model, so the loop fills
+     * samples of late batches itself; the weights do not change */
+    CHECK(helped > 0);
+    CHECK(same_weights(w[0], n[0], w[1], n[1]));
+    free(w[0]), free(w[1]);
 }
