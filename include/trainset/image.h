@@ -16,12 +16,16 @@ size_t ts_pixel_size(ts_pixel_type type);
 
 /* A view of interleaved HWC pixels. A view never owns its memory; images
  * made by ts_image_alloc or a decoder own theirs and are freed with
- * ts_image_free. `stride` is the distance between rows in bytes. */
+ * ts_image_free. `stride` is the distance between rows in bytes (more than
+ * w * c * pixel size in a view, or in an image cropped in place). */
 typedef struct {
     int w, h, c;
     size_t stride;
     ts_pixel_type type;
     void *data;
+    /* An owned image cropped in place (an augmentation crop moves no
+     * pixels): the allocation `data` lies inside. NULL otherwise. */
+    void *block;
 } ts_image;
 
 /* Allocate a zeroed w*h*c image (tight stride), checked against limits. */

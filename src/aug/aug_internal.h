@@ -106,6 +106,10 @@ static inline double aug_param(const aug_draw *d, int i) { return d->v[i]; }
  * write every pixel (ts_image_alloc zeroes them: a second pass over
  * memory). Freed with ts_image_free. */
 ts_status aug_image_alloc_uninit(ts_ctx *ctx, int w, int h, int c, ts_image *out);
+/* When m only shifts by whole pixels and its w x h output lies inside
+ * *img, narrow the owned image to that window in place (no pixel moves;
+ * see ts_image.block) and return 1; else 0. */
+int aug_crop_in_place(ts_image *img, const double m[9], int w, int h);
 
 /* Geometry helpers (geometry.c). */
 void aug_mat_identity(double m[9]);

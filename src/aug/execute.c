@@ -49,11 +49,13 @@ ts_status aug_sample_transform(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sam
 ts_status aug_sample_transform2(ts_ctx *ctx, const ts_aug_pipeline *p, ts_aug_sample *s, const double pixels_m[9],
                                 const double targets_m[9], int mask_w, int mask_h, int w, int h, int interp, int border,
                                 const uint8_t *fill) {
-    ts_image out;
-    ts_status st = aug_warp(ctx, &s->image, pixels_m, w, h, interp, border, fill, &out);
-    if (st != TS_OK) return st;
-    ts_image_free(&s->image);
-    s->image = out;
+    ts_status st;
+    if (!aug_crop_in_place(&s->image, pixels_m, w, h)) {
+        ts_image out;
+        if ((st = aug_warp(ctx, &s->image, pixels_m, w, h, interp, border, fill, &out)) != TS_OK) return st;
+        ts_image_free(&s->image);
+        s->image = out;
+    }
     if (s->label_map) {
         uint8_t *m2;
         if ((st = aug_warp_mask(ctx, s->label_map, mask_w, mask_h, targets_m, w, h, &m2)) != TS_OK) return st;

@@ -39,6 +39,7 @@ ts_status aug_image_alloc_uninit(ts_ctx *ctx, int w, int h, int c, ts_image *out
     uint8_t *data = ts_alloc_array(ctx, (size_t)w * (size_t)c, (size_t)h);
     if (!data) return TS_ERR_NOMEM;
     out->w = w, out->h = h, out->c = c, out->stride = (size_t)w * (size_t)c, out->type = TS_PIX_U8, out->data = data;
+    out->block = NULL;
     return TS_OK;
 }
 
@@ -250,6 +251,18 @@ static void flip_rows_in_place(ts_image *img, int horizontal, int vertical) {
     }
 }
 
+int aug_crop_in_place(ts_image *img, const double m[9], int w, int h) {
+    int translation = fabs(m[0] - 1) < 1e-12 && m[1] == 0 && m[3] == 0 && fabs(m[4] - 1) < 1e-12 && m[6] == 0 &&
+                      m[7] == 0 && m[8] == 1;
+    if (!translation || !near_int(m[2]) || !near_int(m[5])) return 0;
+    long x0 = -lround(m[2]), y0 = -lround(m[5]); /* output (0, 0) shows input (x0, y0) */
+    if (x0 < 0 || y0 < 0 || x0 + w > img->w || y0 + h > img->h) return 0;
+    if (!img->block) img->block = img->data;
+    img->data = (uint8_t *)img->data + (size_t)y0 * img->stride + (size_t)x0 * (size_t)img->c * ts_pixel_size(img->type);
+    img->w = w, img->h = h;
+    return 1;
+}
+
 ts_status aug_warp(ts_ctx *ctx, const ts_image *src, const double m[9], int w, int h, int interp, int border,
                    const uint8_t *fill, ts_image *out) {
     double inv[9];
@@ -288,7 +301,7 @@ ts_status aug_warp(ts_ctx *ctx, const ts_image *src, const double m[9], int w, i
 
 ts_status aug_warp_mask(ts_ctx *ctx, const uint8_t *mask, int sw, int sh, const double m[9], int w, int h,
                         uint8_t **out) {
-    ts_image src = {sw, sh, 1, (size_t)sw, TS_PIX_U8, (void *)mask}, dst;
+    ts_image src = {sw, sh, 1, (size_t)sw, TS_PIX_U8, (void *)mask, NULL}, dst;
     uint8_t zero[4] = {0, 0, 0, 0};
     double inv[9];
     if (!aug_mat_invert(m, inv)) return ts_error(ctx, TS_ERR_INVALID, "augment: the geometric ops collapse the image");

@@ -52,12 +52,13 @@ ts_status ts_image_alloc(ts_ctx *ctx, int w, int h, int c, ts_pixel_type type, t
     out->stride = stride;
     out->type = type;
     out->data = data;
+    out->block = NULL;
     return TS_OK;
 }
 
 void ts_image_free(ts_image *img) {
     if (!img) return;
-    free(img->data);
+    free(img->block ? img->block : img->data);
     memset(img, 0, sizeof *img);
 }
 
@@ -70,6 +71,7 @@ ts_status ts_image_crop(ts_ctx *ctx, const ts_image *src, int x, int y, int w, i
     v.w = w;
     v.h = h;
     v.data = (uint8_t *)src->data + (size_t)y * src->stride + (size_t)x * bpp;
+    v.block = NULL; /* a view owns nothing */
     *view = v;
     return TS_OK;
 }

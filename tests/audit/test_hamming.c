@@ -144,7 +144,7 @@ TEST(hamming_clusters_are_components) {
 
 /* Pixels owned here (the image module's allocator is not needed). */
 static ts_image new_image(int w, int h, int c) {
-    ts_image img = {w, h, c, (size_t)w * (size_t)c, TS_PIX_U8, calloc((size_t)w * h * c, 1)};
+    ts_image img = {w, h, c, (size_t)w * (size_t)c, TS_PIX_U8, calloc((size_t)w * h * c, 1), NULL};
     return img;
 }
 

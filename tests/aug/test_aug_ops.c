@@ -166,3 +166,37 @@ TEST(aug_image_labels_survive_every_op) {
         ts_aug_pipeline_destroy(p);
     }
 }
+
+/* A crop moves no pixels: the sample's image becomes the window of the
+ * same allocation (wider stride), equal to the source's pixels there; the
+ * ops after it and a second pipeline work on it, and it frees cleanly
+ * (the sanitizer build checks the free). */
+TEST(aug_crop_in_place) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_aug_sample s, ref;
+    photo_like(ctx, &s, 64, 48, 3, 5);
+    photo_like(ctx, &ref, 64, 48, 3, 5);
+    ts_aug_pipeline *crop, *more;
+    CHECK_OK(ctx, ts_aug_pipeline_load(ctx, "{\"ops\": [{\"op\": \"center_crop\", \"width\": 30, \"height\": 20}]}", &crop));
+    CHECK_OK(ctx, ts_aug_pipeline_load(ctx, "{\"ops\": [{\"op\": \"hflip\"}, {\"op\": \"brightness\", \"limit\": 0.2}]}",
+                                       &more));
+    CHECK_OK(ctx, ts_aug_apply(ctx, crop, 1, 0, 0, &s, NULL));
+    CHECK_EQ_INT(s.image.w, 30);
+    CHECK_EQ_INT(s.image.h, 20);
+    CHECK_EQ_INT(s.image.stride, 64 * 3); /* the source's rows */
+    CHECK(s.image.block != NULL);
+    ts_image window;
+    CHECK_OK(ctx, ts_image_crop(ctx, &ref.image, 17, 14, 30, 20, &window));
+    int same = 1;
+    for (int y = 0; y < 20; y++) same &= memcmp(ts_image_row(&s.image, y), ts_image_row(&window, y), 30 * 3) == 0;
+    CHECK(same);
+    CHECK_NEAR(s.objects[0].bbox[0], 0, 1e-12); /* box 5..25 x 6..31 clipped to the window 17..47 x 14..34 */
+    CHECK_NEAR(s.objects[0].bbox[2], 8, 1e-12);
+    CHECK_OK(ctx, ts_aug_apply(ctx, more, 1, 0, 0, &s, NULL));
+    CHECK_OK(ctx, ts_aug_apply(ctx, crop, 1, 0, 1, &s, NULL)); /* 30x20 to 30x20: in place again */
+    CHECK_EQ_INT(s.image.w, 30);
+    ts_aug_sample_clear(&s);
+    ts_aug_sample_clear(&ref);
+    ts_aug_pipeline_destroy(crop);
+    ts_aug_pipeline_destroy(more);
+}

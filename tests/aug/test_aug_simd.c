@@ -14,7 +14,7 @@
 
 /* A random w x h x c image; `pad` extra bytes at the end of every row. */
 static void random_image(ts_image *img, int w, int h, int c, int pad, uint64_t seed) {
-    img->w = w, img->h = h, img->c = c, img->type = TS_PIX_U8;
+    img->w = w, img->h = h, img->c = c, img->type = TS_PIX_U8, img->block = NULL;
     img->stride = (size_t)w * c + (size_t)pad;
     img->data = malloc(img->stride * (size_t)h);
     ts_rng r = ts_rng_for(seed, 1, 2, 3);

@@ -31,7 +31,7 @@ static inline ts_image itu_pattern(int w, int h, int c) {
 /* A w x h x c image of uniform noise (malloc'd data, free() it) with
  * `pad` extra bytes at the end of every row. */
 static inline ts_image itu_noise(int w, int h, int c, int pad, uint64_t seed) {
-    ts_image img = {w, h, c, (size_t)w * (size_t)c + (size_t)pad, TS_PIX_U8, NULL};
+    ts_image img = {w, h, c, (size_t)w * (size_t)c + (size_t)pad, TS_PIX_U8, NULL, NULL};
     img.data = malloc(img.stride * (size_t)h);
     if (!img.data) abort();
     ts_rng r = ts_rng_for(seed, 1, 2, 3);

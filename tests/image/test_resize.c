@@ -70,7 +70,7 @@ static int compare_with_cv2(ts_ctx *ctx, resize_source *srcs, int nsrc) {
             uint8_t *raw = NULL;
             size_t len = 0;
             CHECK_OK(ctx, ts_file_read(ctx, path.data, &raw, &len));
-            ref = (ts_image){c->w, c->h, src->c, (size_t)c->w * (size_t)src->c, TS_PIX_U8, raw};
+            ref = (ts_image){c->w, c->h, src->c, (size_t)c->w * (size_t)src->c, TS_PIX_U8, raw, NULL};
             CHECK_EQ_INT(len, ref.stride * (size_t)ref.h);
             double mad = len == ref.stride * (size_t)ref.h ? itu_mad(&ours, &ref) : 1e9;
             if (getenv("TS_VERBOSE") || !(mad < c->max_mad))
