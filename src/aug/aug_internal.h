@@ -94,6 +94,10 @@ struct ts_aug_pipeline {
  * give the same bytes as the portable loops, which tests force by setting
  * aug_simd_off (warp.c) to compare the two. */
 int aug_vbmi(void);
+/* 1 when the AVX2 kernels run: the CPU has AVX2 (as src/image checks it)
+ * and aug_simd_off is 0 or 2 (2 turns only the AVX-512 paths off, so tests
+ * compare both with the portable loops on a CPU that has both). */
+int aug_avx2(void);
 extern int aug_simd_off;
 
 const aug_op_def *aug_find_op(const char *name);

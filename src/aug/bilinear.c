@@ -2,7 +2,6 @@
  * a projective row or a remap field, and the blend of the four taps with
  * 6-bit weights, portable, AVX2 and AVX-512 (the same bytes). */
 #include <math.h>
-#include <stdatomic.h>
 #include <string.h>
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -462,24 +461,12 @@ AVX2 static int span_avx2(const aug_sampler *s, const int32_t *xs, const int32_t
     return 1;
 }
 
-/* 1 when the AVX2 span runs: the CPU has AVX2 and aug_simd_off is 0 or 2
- * (2 leaves AVX2 on with AVX-512 off, so tests compare both with the
- * portable loop on a CPU that has both). */
-static int avx2_on(void) {
-    static _Atomic int known; /* 0 unknown, 1 no, 2 yes */
-    int k = atomic_load_explicit(&known, memory_order_relaxed);
-    if (!k) {
-        k = __builtin_cpu_supports("avx2") ? 2 : 1;
-        atomic_store_explicit(&known, k, memory_order_relaxed);
-    }
-    return k == 2 && aug_simd_off != 1;
-}
 #endif
 
 void aug_bilinear_span(const aug_sampler *s, const int32_t *xs, const int32_t *ys, int n, uint8_t *out) {
 #ifdef BILINEAR_X86
     if (aug_vbmi() && span_avx512(s, xs, ys, n, out)) return;
-    if (avx2_on() && span_avx2(s, xs, ys, n, out)) return;
+    if (aug_avx2() && span_avx2(s, xs, ys, n, out)) return;
 #endif
     span_portable(s, xs, ys, n, out);
 }

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "aug_internal.h"
-#include "image/simd.h"
 
 #define END_PARAMS {NULL, 0, 0, 0, 0, 0, NULL}
 
@@ -126,16 +125,10 @@ __attribute__((target("avx2"))) static size_t unsharp_avx2(const uint8_t *x, con
 }
 #endif
 
-#if HAVE_X86_SIMD
-/* Whether the AVX2 kernels may run: the CPU has AVX2 (as src/image checks
- * it) and aug_simd_off is 0 or 2 (2 turns only the AVX-512 paths off). */
-static int have_avx2(void) { return ts_image_simd() >= TS_IMAGE_SIMD_AVX2 && aug_simd_off != 1; }
-#endif
-
 static void unsharp_row(const uint8_t *x, const uint8_t *blur, int32_t a, uint8_t *out, size_t n) {
     size_t done = 0;
 #if HAVE_X86_SIMD
-    if (have_avx2()) done = unsharp_avx2(x, blur, a, out, n);
+    if (aug_avx2()) done = unsharp_avx2(x, blur, a, out, n);
 #endif
     unsharp_scalar(x, blur, a, out, done, n);
 }
@@ -338,7 +331,7 @@ MEDIAN_SIMD(25, MEDIAN25)
 
 static void median_row(int kk, const uint8_t *const *taps, uint8_t *out, size_t n) {
 #if HAVE_X86_SIMD
-    if (have_avx2() && n >= 32) {
+    if (aug_avx2() && n >= 32) {
         (kk == 9 ? median9_avx2 : median25_avx2)(taps, out, n);
         return;
     }

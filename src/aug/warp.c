@@ -13,6 +13,7 @@
 
 #include "aug_internal.h"
 #include "bilinear.h"
+#include "image/simd.h"
 
 /* Vector paths chosen at run time give the same bytes as the portable
  * loops; tests set aug_simd_off to run the portable ones and compare. */
@@ -30,6 +31,8 @@ int aug_vbmi(void) {
     return 0;
 #endif
 }
+
+int aug_avx2(void) { return ts_image_simd() >= TS_IMAGE_SIMD_AVX2 && aug_simd_off != 1; }
 
 ts_status aug_image_alloc_uninit(ts_ctx *ctx, int w, int h, int c, ts_image *out) {
     if (w <= 0 || h <= 0 || c <= 0 || c > 4)

@@ -18,7 +18,7 @@ ts_status ts_dataset_select(ts_ctx *ctx, const ts_dataset *ds, const uint8_t *ke
         if (!keep[i]) continue;
         s = ts_dataset_copy_image(ctx, dst, ds, i, TS_NO_ID, NULL);
         const size_t *list;
-        size_t n;
+        size_t n = 0;
         if (s == TS_OK) s = ts_dataset_image_annotations(ctx, ds, i, &list, &n);
         for (size_t k = 0; k < n && s == TS_OK; k++) {
             ts_annotation a;

@@ -71,8 +71,8 @@ TEST(aug_geometric_ops_keep_boxes_on_the_pixels) {
         "{\"ops\": [{\"op\": \"random_resized_crop\", \"width\": 96, \"height\": 64}]}",
         "{\"ops\": [{\"op\": \"resize\", \"width\": 333, \"height\": 111}]}",
         "{\"ops\": [{\"op\": \"pad\", \"top\": 7, \"left\": 30, \"right\": 1}]}",
-        "{\"ops\": [{\"op\": \"hflip\"}, {\"op\": \"rotate\", \"deg\": 20}, {\"op\": \"resize\", \"width\": 128, "
-        "\"height\": 128}, {\"op\": \"brightness\", \"limit\": 0.1}]}",
+        ("{\"ops\": [{\"op\": \"hflip\"}, {\"op\": \"rotate\", \"deg\": 20}, {\"op\": \"resize\", \"width\": 128, "
+         "\"height\": 128}, {\"op\": \"brightness\", \"limit\": 0.1}]}"),
     };
     for (size_t k = 0; k < sizeof pipelines / sizeof pipelines[0]; k++) {
         ts_aug_pipeline *p = pipe_of(ctx, pipelines[k]);
