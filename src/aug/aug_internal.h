@@ -100,6 +100,16 @@ int aug_vbmi(void);
 int aug_avx2(void);
 extern int aug_simd_off;
 
+/* Row kernels written as plain loops for the vectoriser; on x86-64 the
+ * compiler also builds an AVX2 clone of each, picked at load time. Their
+ * arithmetic gives the same bytes in both clones (integers, or floats
+ * without contraction). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define AUG_ROW_KERNEL __attribute__((target_clones("avx2", "default")))
+#else
+#define AUG_ROW_KERNEL
+#endif
+
 const aug_op_def *aug_find_op(const char *name);
 extern const aug_op_def *const aug_all_ops[];
 

@@ -76,20 +76,48 @@ static void cm_hue(colour_matrix *cm, double turns) {
     cm_then(cm, a);
 }
 
-/* Mean luma of an image (for contrast), subsampled on large images. */
-static double mean_gray(const ts_image *img) {
-    int step = img->w * img->h > (1 << 18) ? 4 : 1;
-    double sum = 0;
-    size_t n = 0;
-    for (int y = 0; y < img->h; y += step) {
-        const uint8_t *row = ts_image_row(img, y);
-        for (int x = 0; x < img->w; x += step, n++) {
-            const uint8_t *p = row + (size_t)x * img->c;
-            sum += img->c >= 3 ? luma[0] * p[0] + luma[1] * p[1] + luma[2] * p[2] : p[0];
-        }
-    }
-    return n ? sum / n : 0;
+/* Sum of one row's luma in 1/65536 grey levels (BT.601 weights in 16-bit
+ * fixed point, exact integers, so the loop vectorises). */
+static inline uint64_t luma_sum(const uint8_t *p, int n, int c) {
+    uint64_t sum = 0;
+    for (int x = 0; x < n; x++, p += c) sum += 19595u * p[0] + 38470u * p[1] + 7471u * p[2];
+    return sum;
 }
+AUG_ROW_KERNEL static uint64_t luma_sum3(const uint8_t *p, int n) { return luma_sum(p, n, 3); }
+AUG_ROW_KERNEL static uint64_t luma_sum4(const uint8_t *p, int n) { return luma_sum(p, n, 4); }
+
+/* Mean luma of an image (for contrast). */
+static double mean_gray(const ts_image *img) {
+    uint64_t sum = 0;
+    for (int y = 0; y < img->h; y++) {
+        const uint8_t *row = ts_image_row(img, y);
+        if (img->c == 3) sum += luma_sum3(row, img->w);
+        else if (img->c == 4) sum += luma_sum4(row, img->w);
+        else
+            for (int x = 0; x < img->w; x++) sum += 65536u * row[(size_t)x * img->c];
+    }
+    return (double)sum / 65536 / ((double)img->w * img->h);
+}
+
+/* One row through the colour matrix in floats, rounded and clamped; the
+ * coefficients are copied to locals so the compiler knows the stores to
+ * the pixels cannot change them, and the pixel stride is a constant, so
+ * the loop vectorises. */
+static inline void matrix_row(uint8_t *p, int n, const float *m, int c) {
+    const float m00 = m[0], m01 = m[1], m02 = m[2], m03 = m[3] + 0.5f;
+    const float m10 = m[4], m11 = m[5], m12 = m[6], m13 = m[7] + 0.5f;
+    const float m20 = m[8], m21 = m[9], m22 = m[10], m23 = m[11] + 0.5f;
+    for (int x = 0; x < n; x++, p += c) {
+        float r = p[0], g = p[1], b = p[2];
+        float o0 = m00 * r + m01 * g + m02 * b + m03, o1 = m10 * r + m11 * g + m12 * b + m13,
+              o2 = m20 * r + m21 * g + m22 * b + m23;
+        p[0] = (uint8_t)(o0 < 0 ? 0 : o0 > 255 ? 255 : o0); /* + 0.5 above: rounds */
+        p[1] = (uint8_t)(o1 < 0 ? 0 : o1 > 255 ? 255 : o1);
+        p[2] = (uint8_t)(o2 < 0 ? 0 : o2 > 255 ? 255 : o2);
+    }
+}
+AUG_ROW_KERNEL static void matrix_row3(uint8_t *p, int n, const float *m) { matrix_row(p, n, m, 3); }
+AUG_ROW_KERNEL static void matrix_row4(uint8_t *p, int n, const float *m) { matrix_row(p, n, m, 4); }
 
 static void apply_matrix(ts_image *img, const colour_matrix *cm) {
     if (img->c < 3) { /* gray: the luma row of the matrix */
@@ -105,23 +133,12 @@ static void apply_matrix(ts_image *img, const colour_matrix *cm) {
         }
         return;
     }
-    int32_t tab[3][3][256]; /* fixed point, 16 fractional bits */
-    int32_t off[3];
-    for (int i = 0; i < 3; i++) {
-        for (int k = 0; k < 3; k++)
-            for (int v = 0; v < 256; v++) tab[i][k][v] = (int32_t)lround(cm->m[i][k] * v * 65536);
-        off[i] = (int32_t)lround(cm->m[i][3] * 65536) + 32768;
-    }
-    int c = img->c;
+    float m[12]; /* row-major 3 x 4 */
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 4; k++) m[4 * i + k] = (float)cm->m[i][k];
     for (int y = 0; y < img->h; y++) {
-        uint8_t *p = ts_image_row(img, y);
-        for (int x = 0; x < img->w; x++, p += c) {
-            int r = p[0], g = p[1], b = p[2];
-            for (int i = 0; i < 3; i++) {
-                int32_t v = (tab[i][0][r] + tab[i][1][g] + tab[i][2][b] + off[i]) >> 16;
-                p[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-            }
-        }
+        if (img->c == 3) matrix_row3(ts_image_row(img, y), img->w, m);
+        else matrix_row4(ts_image_row(img, y), img->w, m);
     }
 }
 

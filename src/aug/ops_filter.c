@@ -9,15 +9,12 @@
 
 #define END_PARAMS {NULL, 0, 0, 0, 0, 0, NULL}
 
-/* Row kernels written as plain loops over contiguous memory; on x86-64 the
- * compiler also builds an AVX2 clone of each, picked at load time. Integer
- * arithmetic only, so both clones give the same bytes. */
+/* Row kernels (AUG_ROW_KERNEL) use integer arithmetic only; the AVX2
+ * intrinsics paths below are chosen at run time (aug_avx2). */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ROW_KERNEL __attribute__((target_clones("avx2", "default")))
 #define HAVE_X86_SIMD 1
 #include <immintrin.h>
 #else
-#define ROW_KERNEL
 #define HAVE_X86_SIMD 0
 #endif
 
@@ -49,7 +46,7 @@ static ts_status pad_reflect(ts_ctx *ctx, const ts_image *img, int r, ts_image *
  * in 8-bit weights summing to 2^8, all in 16-bit arithmetic (a side weight
  * is at most 128, so a pair of taps times it fits): rows[0..2r] -> 7
  * fractional bits. */
-ROW_KERNEL static void conv_vpass(const uint8_t *const *rows, int r, const uint16_t *k, uint16_t *acc, uint16_t *out,
+AUG_ROW_KERNEL static void conv_vpass(const uint8_t *const *rows, int r, const uint16_t *k, uint16_t *acc, uint16_t *out,
                                   size_t n) {
     const uint8_t *mid = rows[r];
     uint16_t k0 = k[0];
@@ -64,7 +61,7 @@ ROW_KERNEL static void conv_vpass(const uint8_t *const *rows, int r, const uint1
 
 /* The same with 16-bit weights in 32-bit sums, for wide kernels whose
  * weights 8 bits cannot hold. */
-ROW_KERNEL static void conv_vpass32(const uint8_t *const *rows, int r, const uint32_t *k, uint32_t *acc, uint16_t *out,
+AUG_ROW_KERNEL static void conv_vpass32(const uint8_t *const *rows, int r, const uint32_t *k, uint32_t *acc, uint16_t *out,
                                     size_t n) {
     const uint8_t *mid = rows[r];
     uint32_t k0 = k[0];
@@ -78,7 +75,7 @@ ROW_KERNEL static void conv_vpass32(const uint8_t *const *rows, int r, const uin
 }
 
 /* Horizontal pass over a row padded by r pixels each side -> 8 bits. */
-ROW_KERNEL static void conv_hpass(const uint16_t *mid, int r, int c, const uint32_t *k, uint32_t *acc, uint8_t *out,
+AUG_ROW_KERNEL static void conv_hpass(const uint16_t *mid, int r, int c, const uint32_t *k, uint32_t *acc, uint8_t *out,
                                   size_t n) {
     uint32_t k0 = k[0];
     for (size_t i = 0; i < n; i++) acc[i] = k0 * mid[i];
@@ -221,7 +218,7 @@ static ts_status box_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
 const aug_op_def aug_op_box_blur = {"box_blur", AUG_PIXEL, box_params, NULL, NULL, NULL, box_apply, NULL};
 
 /* Sum of n rows (taps at fixed offsets into a padded image) into u16. */
-ROW_KERNEL static void sum_rows(const uint8_t *const *taps, int n, uint16_t *acc, size_t len) {
+AUG_ROW_KERNEL static void sum_rows(const uint8_t *const *taps, int n, uint16_t *acc, size_t len) {
     for (size_t i = 0; i < len; i++) acc[i] = taps[0][i];
     for (int t = 1; t < n; t++) {
         const uint8_t *a = taps[t];

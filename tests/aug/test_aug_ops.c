@@ -101,6 +101,26 @@ TEST(aug_point_ops_give_their_defined_values) {
     }
     CHECK(ok_b);
     CHECK(ok_g);
+    /* hsv without hue turn: saturation 1.5 about the BT.601 gray, then value 0.8 (the YIQ round trip of the
+     * hue step is identity to within a quarter grey level); color_jitter with zero ranges: identity */
+    ts_aug_sample h = run_one(ctx, "{\"ops\": [{\"op\": \"hsv\", \"hue\": [0, 0], \"saturation\": [0.5, 0.5], "
+                                   "\"value\": [-0.2, -0.2]}]}", 3);
+    ts_aug_sample j = run_one(ctx, "{\"ops\": [{\"op\": \"color_jitter\", \"brightness\": 0, \"contrast\": 0, "
+                                   "\"saturation\": 0, \"hue\": 0}]}", 3);
+    int ok_h = 1, ok_j = 1;
+    for (int i = 0; i < 32 * 24 * 3; i += 3) {
+        const uint8_t *v = (uint8_t *)o.image.data + i;
+        double gray = 0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2];
+        for (int k = 0; k < 3; k++) {
+            double e = 0.8 * (1.5 * v[k] - 0.5 * gray);
+            int want = e < 0 ? 0 : e > 255 ? 255 : (int)(e + 0.5);
+            ok_h &= abs(((uint8_t *)h.image.data)[i + k] - want) <= 1;
+            ok_j &= abs(((uint8_t *)j.image.data)[i + k] - v[k]) <= 1;
+        }
+    }
+    CHECK(ok_h);
+    CHECK(ok_j);
+    ts_aug_sample_clear(&h), ts_aug_sample_clear(&j);
     /* a box blur of a constant image is that constant; cutout zeroes its hole */
     ts_aug_sample k = run_one(ctx, "{\"ops\": [{\"op\": \"cutout\", \"holes\": 1, \"size\": 8}]}", 1);
     int zeros = 0;
