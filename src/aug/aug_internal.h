@@ -94,6 +94,8 @@ struct ts_aug_pipeline {
  * give the same bytes as the portable loops, which tests force by setting
  * aug_simd_off (warp.c) to compare the two. */
 int aug_vbmi(void);
+/* Every 8-bit pixel through its channel's table (img->c tables). */
+void aug_image_lut(ts_image *img, const uint8_t (*table)[256]);
 /* 1 when the AVX2 kernels run: the CPU has AVX2 (as src/image checks it)
  * and aug_simd_off is 0 or 2 (2 turns only the AVX-512 paths off, so tests
  * compare both with the portable loops on a CPU that has both). */

@@ -226,6 +226,16 @@ static void lut_run(uint8_t *p, size_t n, int c, const uint8_t (*table)[256], in
     lut_scalar(p, n, c, table, same);
 }
 
+void aug_image_lut(ts_image *img, const uint8_t (*table)[256]) {
+    int c = img->c, same = 1;
+    for (int k = 1; k < c; k++) same &= memcmp(table[k], table[0], 256) == 0;
+    size_t row = (size_t)img->w * (size_t)c;
+    if (img->stride == row) /* one run over the whole image */
+        lut_run(img->data, row * (size_t)img->h, c, table, same);
+    else
+        for (int y = 0; y < img->h; y++) lut_run(ts_image_row(img, y), row, c, table, same);
+}
+
 static void flush_lut(exec *x) {
     if (!x->has_lut) return;
     x->has_lut = 0;
@@ -238,13 +248,7 @@ static void flush_lut(exec *x) {
             float f = x->lut[k][v];
             table[k][v] = (uint8_t)(f <= 0 ? 0 : f >= 255 ? 255 : (int)(f + 0.5f));
         }
-    int same = 1;
-    for (int k = 1; k < c; k++) same &= memcmp(table[k], table[0], 256) == 0;
-    size_t row = (size_t)img->w * (size_t)c;
-    if (img->stride == row) /* one run over the whole image */
-        lut_run(img->data, row * (size_t)img->h, c, (const uint8_t(*)[256])table, same);
-    else
-        for (int y = 0; y < img->h; y++) lut_run(ts_image_row(img, y), row, c, (const uint8_t(*)[256])table, same);
+    aug_image_lut(img, (const uint8_t(*)[256])table);
     reset_lut(x);
 }
 

@@ -407,7 +407,7 @@ static ts_status sharpen_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s)
 const aug_op_def aug_op_sharpen = {"sharpen", AUG_PIXEL, sharpen_params, NULL, NULL, NULL, sharpen_apply, NULL};
 
 /* Histogram equalisation LUT of one channel's histogram. */
-static void equalize_lut(const uint64_t *hist, uint64_t total, uint8_t *lut) {
+static void equalize_lut(const uint32_t *hist, uint64_t total, uint8_t *lut) {
     uint64_t cdf = 0, first = 0;
     for (int v = 0; v < 256; v++)
         if (hist[v]) {
@@ -420,25 +420,39 @@ static void equalize_lut(const uint64_t *hist, uint64_t total, uint8_t *lut) {
     }
 }
 
+/* Histograms of the first `nch` channels of one row (stride c a pixel),
+ * added to hist[ch]; odd pixels count into hist[3 + ch], so a run of equal
+ * values does not wait on its own increments. */
+static inline void row_histograms(const uint8_t *p, int n, int c, int nch, uint32_t (*hist)[256]) {
+    int x = 0;
+    for (; x + 1 < n; x += 2, p += 2 * c)
+        for (int ch = 0; ch < nch; ch++) hist[ch][p[ch]]++, hist[3 + ch][p[c + ch]]++;
+    for (; x < n; x++, p += c)
+        for (int ch = 0; ch < nch; ch++) hist[ch][p[ch]]++;
+}
+
 static ts_status equalize_apply(ts_ctx *ctx, const aug_draw *d, ts_aug_sample *s) {
     (void)ctx, (void)d;
     ts_image *img = &s->image;
-    int c = img->c < 3 ? 1 : 3, stride = img->c;
-    /* one pass for the histograms of every channel, one for the tables */
-    uint64_t hist[3][256];
+    int c = img->c, nch = c < 3 ? 1 : 3; /* alpha stays */
+    uint32_t hist[6][256];
     memset(hist, 0, sizeof hist);
-    for (int y = 0; y < img->h; y++) {
+    for (int y = 0; y < img->h; y++) { /* constant strides, so the channel loop unrolls */
         const uint8_t *row = ts_image_row(img, y);
-        for (int x = 0; x < img->w; x++, row += stride)
-            for (int ch = 0; ch < c; ch++) hist[ch][row[ch]]++;
+        if (c == 3) row_histograms(row, img->w, 3, 3, hist);
+        else if (c == 4) row_histograms(row, img->w, 4, 3, hist);
+        else row_histograms(row, img->w, c, 1, hist);
     }
-    uint8_t lut[3][256];
-    for (int ch = 0; ch < c; ch++) equalize_lut(hist[ch], (uint64_t)img->w * img->h, lut[ch]);
-    for (int y = 0; y < img->h; y++) {
-        uint8_t *row = ts_image_row(img, y);
-        for (int x = 0; x < img->w; x++, row += stride)
-            for (int ch = 0; ch < c; ch++) row[ch] = lut[ch][row[ch]];
+    uint8_t lut[4][256];
+    for (int ch = 0; ch < c && ch < 4; ch++) { /* images here have 1..4 channels */
+        if (ch >= nch) { /* alpha, or the second channel of gray+alpha */
+            for (int v = 0; v < 256; v++) lut[ch][v] = (uint8_t)v;
+            continue;
+        }
+        for (int v = 0; v < 256; v++) hist[ch][v] += hist[3 + ch][v];
+        equalize_lut(hist[ch], (uint64_t)img->w * img->h, lut[ch]);
     }
+    aug_image_lut(img, (const uint8_t(*)[256])lut);
     return TS_OK;
 }
 const aug_op_def aug_op_equalize = {"equalize", AUG_PIXEL, (const aug_param_spec[]){END_PARAMS}, NULL, NULL, NULL,

@@ -1,6 +1,7 @@
 /* Every op: runs on 1-, 3- and 4-channel images with its default ranges,
  * is a pure function of the seed, replays from its log, and the point ops
  * and filters give the values their definitions say. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "../test.h"
@@ -131,6 +132,31 @@ TEST(aug_point_ops_give_their_defined_values) {
     if (n.chw) CHECK_NEAR(n.chw[0], (((uint8_t *)o.image.data)[0] / 255.0 - 0.485) / 0.229, 1e-5);
     ts_aug_sample_clear(&o), ts_aug_sample_clear(&b), ts_aug_sample_clear(&g), ts_aug_sample_clear(&k),
         ts_aug_sample_clear(&n);
+}
+
+/* equalize: each colour channel through its own histogram's CDF table,
+ * (cdf - first) / (total - first) * 255 rounded, as cv2.equalizeHist does;
+ * alpha untouched. */
+TEST(aug_equalize_per_channel) {
+    ts_ctx *ctx = ts_test_ctx();
+    for (int c = 3; c <= 4; c++) {
+        ts_aug_sample o = run_one(ctx, "{\"ops\": []}", c), e = run_one(ctx, "{\"ops\": [{\"op\": \"equalize\"}]}", c);
+        const uint8_t *in = o.image.data, *out = e.image.data;
+        int n = 32 * 24, ok = 1;
+        for (int ch = 0; ch < c; ch++) {
+            uint64_t hist[256] = {0}, cdf = 0, first = 0;
+            for (int i = 0; i < n; i++) hist[in[i * c + ch]]++;
+            for (int v = 0; v < 256 && !first; v++) first = hist[v];
+            uint8_t lut[256];
+            for (int v = 0; v < 256; v++) {
+                cdf += hist[v];
+                lut[v] = ch == 3 ? (uint8_t)v : (uint8_t)lround((double)(cdf - first) / (double)(n - first) * 255);
+            }
+            for (int i = 0; i < n; i++) ok &= out[i * c + ch] == lut[in[i * c + ch]];
+        }
+        CHECK(ok);
+        ts_aug_sample_clear(&o), ts_aug_sample_clear(&e);
+    }
 }
 
 TEST(aug_multi_image_ops_combine_targets) {
