@@ -6,12 +6,19 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "nn/nn_internal.h"
 
 /* Batches filled ahead of the one computing; the ring holds one more. */
 #define LOADER_AHEAD 2
 #define LOADER_SLOTS (LOADER_AHEAD + 1)
+/* The loader threads' nice value: the lowest priority. */
+#define LOADER_NICE 19
 
 /* The filling of one batch. Samples are claimed one at a time from `next`
  * by every thread that fills (loader threads, and the training loop's
@@ -41,6 +48,7 @@ struct nn_loader {
     ts_nn_model *model;
     const ts_nn_source *src;
     size_t per, cap;   /* floats per sample, samples per batch */
+    int threads;       /* loader threads */
     ts_pool *pool;     /* the loader threads: the loader thread is its worker 0 */
     batch_slot slots[LOADER_SLOTS];
     int n_slots;
@@ -51,6 +59,8 @@ struct nn_loader {
     /* the hand-over between the loader thread and the training loop */
     pthread_t thread;
     int has_thread;
+    int up;            /* the loader thread has created its pool (or failed to) */
+    ts_status up_status;
     pthread_mutex_t lock;
     pthread_cond_t wake, ready;
     int running;       /* an epoch is being loaded */
@@ -166,12 +176,25 @@ static int next_fill_allowed(const nn_loader *l) {
     return l->running && l->started < l->batches && l->started < l->released + (size_t)l->n_slots;
 }
 
-static void *loader_main(void *arg) {
-    nn_loader *l = arg;
-    pthread_mutex_lock(&l->lock);
+/* The loader threads run at the lowest priority, so they take only the
+ * cycles the compute leaves idle (with -j as many as the cores, a loader at
+ * normal priority delays the compute workers it preempts, and every
+ * parallel step waits for its slowest worker); a batch they have not
+ * finished when its step comes is finished by the compute workers. Linux
+ * keeps the nice value per thread, and a thread inherits it from the
+ * thread that creates it. */
+static void lower_priority(void) {
+#ifdef __linux__
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), LOADER_NICE);
+#endif
+}
+
+/* The loader thread's loop: start the next batch whenever one is wanted and
+ * its slot is free. Called and returns with the lock held. */
+static void fill_until_stopped(nn_loader *l) {
     for (;;) {
         while (!l->stopping && !next_fill_allowed(l)) pthread_cond_wait(&l->wake, &l->lock);
-        if (l->stopping) break;
+        if (l->stopping) return;
         batch_fill *f = start_next_batch(l);
         l->filling = 1;
         pthread_mutex_unlock(&l->lock);
@@ -180,6 +203,18 @@ static void *loader_main(void *arg) {
         l->filling = 0;
         pthread_cond_broadcast(&l->ready);
     }
+}
+
+static void *loader_main(void *arg) {
+    nn_loader *l = arg;
+    lower_priority(); /* before creating the pool, whose workers inherit it */
+    ts_pool *pool = NULL;
+    ts_status st = ts_pool_create(l->slots[0].ctx, l->threads, &pool);
+    pthread_mutex_lock(&l->lock);
+    l->pool = pool;
+    l->up = 1, l->up_status = st;
+    pthread_cond_broadcast(&l->ready);
+    if (!st) fill_until_stopped(l);
     pthread_mutex_unlock(&l->lock);
     return NULL;
 }
@@ -228,10 +263,17 @@ ts_status nn_loader_create(ts_ctx *ctx, ts_nn_model *m, const ts_nn_source *src,
     pthread_cond_init(&l->ready, NULL);
     ts_status st = loaders > 0 ? slots_init(ctx, l) : nn_batch_mem_alloc(ctx, m, batch, &l->slots[0].mem);
     if (!st && loaders > 0) {
-        st = ts_pool_create(ctx, loaders, &l->pool);
-        if (!st && pthread_create(&l->thread, NULL, loader_main, l) != 0)
+        l->threads = loaders;
+        if (pthread_create(&l->thread, NULL, loader_main, l) != 0)
             st = ts_error(ctx, TS_ERR_NOMEM, "cannot start the loader thread");
         l->has_thread = !st;
+    }
+    if (l->has_thread) {
+        pthread_mutex_lock(&l->lock);
+        while (!l->up) pthread_cond_wait(&l->ready, &l->lock);
+        st = l->up_status;
+        pthread_mutex_unlock(&l->lock);
+        if (st) ts_error(ctx, st, "%s", ts_ctx_error(l->slots[0].ctx));
     }
     if (st) {
         nn_loader_destroy(l);
