@@ -36,6 +36,8 @@ typedef struct {
     const atomic_int *cancel; /* NULL: never cancelled */
     nn_loader *owner;         /* told when the last sample is done; NULL inline */
     int complete;             /* under the owner's lock */
+    int fillers;              /* fill jobs still running on it, under the owner's lock: a
+                                 job's last claim can come after the batch completes */
 } batch_fill;
 
 typedef struct {
@@ -64,7 +66,6 @@ struct nn_loader {
     pthread_mutex_t lock;
     pthread_cond_t wake, ready;
     int running;       /* an epoch is being loaded */
-    int filling;       /* the loader thread is filling outside the lock */
     int stopping;      /* the loader thread should exit */
     size_t started;    /* batches of the epoch whose filling has begun */
     size_t released;   /* batches the training loop is done with */
@@ -154,7 +155,8 @@ static size_t batch_count(const nn_loader *l, size_t b) {
     return l->len - first < l->cap ? l->len - first : l->cap;
 }
 
-/* Set up the filling of the next batch in its slot; under the lock. */
+/* Set up the filling of the next batch in its slot, which no fill job is
+ * running on; under the lock. */
 static batch_fill *start_next_batch(nn_loader *l) {
     size_t b = l->started++;
     batch_slot *s = slot_of(l, b);
@@ -170,10 +172,25 @@ static batch_fill *start_next_batch(nn_loader *l) {
     return f;
 }
 
+static int slot_busy(const nn_loader *l, size_t b) { return l->slots[b % (size_t)l->n_slots].fill.fillers > 0; }
+
 /* Whether the loader thread may start the next batch: one is wanted and
- * its slot is no longer in use by the training loop. */
+ * its slot is no longer in use by the training loop or a fill job. */
 static int next_fill_allowed(const nn_loader *l) {
-    return l->running && l->started < l->batches && l->started < l->released + (size_t)l->n_slots;
+    return l->running && l->started < l->batches && l->started < l->released + (size_t)l->n_slots &&
+           !slot_busy(l, l->started);
+}
+
+/* Run a fill job for `f` on `pool` outside the lock (held on entry and
+ * exit), counted so that the slot is not set up again meanwhile. */
+static void fill_outside_lock(nn_loader *l, ts_pool *pool, batch_fill *f) {
+    f->fillers++;
+    pthread_mutex_unlock(&l->lock);
+    fill_on(pool, f);
+    pthread_mutex_lock(&l->lock);
+    f->fillers--;
+    pthread_cond_broadcast(&l->ready);
+    pthread_cond_broadcast(&l->wake);
 }
 
 /* The loader threads run at the lowest priority, so they take only the
@@ -195,13 +212,7 @@ static void fill_until_stopped(nn_loader *l) {
     for (;;) {
         while (!l->stopping && !next_fill_allowed(l)) pthread_cond_wait(&l->wake, &l->lock);
         if (l->stopping) return;
-        batch_fill *f = start_next_batch(l);
-        l->filling = 1;
-        pthread_mutex_unlock(&l->lock);
-        fill_on(l->pool, f);
-        pthread_mutex_lock(&l->lock);
-        l->filling = 0;
-        pthread_cond_broadcast(&l->ready);
+        fill_outside_lock(l, l->pool, start_next_batch(l));
     }
 }
 
@@ -321,7 +332,8 @@ void nn_loader_end_epoch(nn_loader *l) {
     atomic_store(&l->cancel, 1);
     pthread_mutex_lock(&l->lock);
     l->running = 0;
-    while (l->filling) pthread_cond_wait(&l->ready, &l->lock);
+    for (int i = 0; i < l->n_slots; i++)
+        while (l->slots[i].fill.fillers > 0) pthread_cond_wait(&l->ready, &l->lock);
     pthread_mutex_unlock(&l->lock);
     atomic_store(&l->cancel, 0);
 }
@@ -334,12 +346,11 @@ static const batch_fill *take_batch(nn_loader *l, size_t b) {
     pthread_mutex_lock(&l->lock);
     l->released = b;
     pthread_cond_broadcast(&l->wake);
+    while (l->started == b && slot_busy(l, b)) pthread_cond_wait(&l->ready, &l->lock);
     if (l->started == b) start_next_batch(l);
     while (!f->complete) {
         if (atomic_load(&f->next) < f->count) {
-            pthread_mutex_unlock(&l->lock);
-            fill_on(l->model->pool, f);
-            pthread_mutex_lock(&l->lock);
+            fill_outside_lock(l, l->model->pool, f);
         } else {
             pthread_cond_wait(&l->ready, &l->lock);
         }
