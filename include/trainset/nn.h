@@ -197,9 +197,10 @@ typedef struct {
     const char *metrics_path;    /* JSON lines, one per epoch */
     const char *curve_path;      /* training-curve SVG */
     /* Loader threads filling training batches up to two batches ahead of
-     * the step computing, so loading overlaps compute (default 1). 0 fills
-     * each batch on the compute workers just before its step. Weights do
-     * not depend on this number: batches hold the same samples either way. */
+     * the step computing, so loading overlaps compute (default 1); the
+     * compute workers finish a batch that is late. 0 fills each batch on
+     * the compute workers just before its step. Weights do not depend on
+     * this number: batches hold the same samples either way. */
     int loaders;
 } ts_nn_train_opts;
 
@@ -214,8 +215,8 @@ typedef struct {
     double val_loss, val_acc; /* NaN without validation */
     double lr;
     double seconds;      /* this epoch, training only */
-    double load_seconds; /* of `seconds`, the steps' wait for their batches
-                            (with loaders 0: the time filling them) */
+    double load_seconds; /* of `seconds`, the steps' wait for (or finishing
+                            of) their batches; with loaders 0 the filling */
     double images_per_s; /* training throughput */
     int best;            /* 1 when this is the best epoch so far */
 } ts_nn_epoch_stats;
