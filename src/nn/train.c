@@ -1,8 +1,8 @@
 /* The training loop: epochs of shuffled batches filled by the sample
  * callback (on loader threads ahead of the step, or inline on the model's
- * workers), forward/backward/update, validation,
- * early stopping with restore-best, NaN detection, per-epoch checkpoints,
- * metrics JSON lines and the training-curve SVG. */
+ * workers), forward/backward/update, validation, early stopping with
+ * restore-best, NaN detection, per-epoch checkpoints, metrics JSON lines
+ * and the training-curve SVG. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
