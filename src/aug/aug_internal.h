@@ -103,13 +103,23 @@ int aug_avx2(void);
 extern int aug_simd_off;
 
 /* Row kernels written as plain loops for the vectoriser; on x86-64 the
- * compiler also builds an AVX2 clone of each, picked at load time. Their
- * arithmetic gives the same bytes in both clones (integers, or floats
- * without contraction). */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+ * compiler also builds an AVX2 clone of each (AUG_POSITION_CLONES: and an
+ * AVX-512 one), picked at load time. Their arithmetic gives the same bytes
+ * in every clone (integers, or floats without contraction). Not under
+ * ThreadSanitizer, whose runtime is not up when the clones are picked. */
+#if defined(__SANITIZE_THREAD__)
+#define AUG_NO_CLONES 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define AUG_NO_CLONES 1
+#endif
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(AUG_NO_CLONES)
 #define AUG_ROW_KERNEL __attribute__((target_clones("avx2", "default")))
+#define AUG_POSITION_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define AUG_ROW_KERNEL
+#define AUG_POSITION_CLONES
 #endif
 
 const aug_op_def *aug_find_op(const char *name);

@@ -37,7 +37,7 @@ int aug_border_index(int i, int n, int border) {
  * Spans that stay well inside need no clamps, and their loops, without
  * branches, vectorise; the clones give the same bytes (IEEE arithmetic,
  * no contraction). */
-#define POSITION_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
+#define POSITION_KERNEL AUG_POSITION_CLONES
 
 /* v rounded half to even (in the default rounding mode) for |v| < 2^51,
  * without a libm call: adding 1.5 * 2^52 leaves no fraction bits, so the
