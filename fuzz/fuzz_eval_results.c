@@ -102,15 +102,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             double map;
             if (ts_voc_evaluate(ctx, gt, dt, TS_VOC_2007, &cls, &n, &map) == TS_OK) free(cls);
             ts_cls_result cr;
-            if (ts_cls_evaluate(ctx, gt, dt, 2, &cr) == TS_OK) ts_cls_result_free(&cr);
-            ts_cls_pr pr;
-            if (ts_cls_pr_curves(ctx, gt, dt, &pr) == TS_OK) {
-                for (size_t k = 0; k <= pr.n_classes; k++) /* every point a precision, or a -1 row */
+            if (ts_cls_evaluate(ctx, gt, dt, 2, &cr) == TS_OK) {
+                const ts_cls_pr *pr = &cr.curves;
+                for (size_t k = 0; k <= pr->n_classes; k++) /* every point a precision, or a -1 row */
                     for (int r = 0; r < TS_COCO_NUM_REC; r++) {
-                        double p = pr.precision[k * TS_COCO_NUM_REC + r];
+                        double p = pr->precision[k * TS_COCO_NUM_REC + r];
                         if (!(p == -1 || (p >= 0 && p <= 1))) abort();
                     }
-                ts_cls_pr_free(&pr);
+                ts_cls_result_free(&cr);
             }
             ts_dataset_destroy(dt);
         }

@@ -167,6 +167,24 @@ double ts_voc_ap(const double *rec, const double *prec, size_t n, ts_voc_metric 
 
 /* ---- classification ------------------------------------------------------------- */
 
+/* One-vs-rest precision-recall per class of image-label predictions: for
+ * class c, every image's best-scored c prediction, ranked by score (ties in
+ * file order), is a hit when c is among the image's labels; images with no
+ * c prediction are never retrieved, so a top-5 file's curve may stop short
+ * of recall 1. Only labelled images count. */
+typedef struct {
+    size_t n_classes;       /* categories of the ground truth, ascending id */
+    int64_t *category_ids;
+    const char **names;     /* point into the ground-truth dataset */
+    /* (n_classes + 1) rows of TS_COCO_NUM_REC: interpolated precision (the
+     * best at recall >= COCO's recall point, 0 where never reached), a row
+     * of -1 for a class without positives; the last row is the mean over
+     * the classes with positives. */
+    double *precision;
+    double *ap;             /* per class: the mean of its row (COCO's 101-point AP), -1 without positives */
+    double map;             /* mean AP over the classes with positives */
+} ts_cls_pr;
+
 typedef struct {
     int64_t category_id;
     const char *name;   /* points into the ground-truth dataset */
@@ -189,6 +207,7 @@ typedef struct {
     /* confusion[i * (n_classes + 1) + j]: images of class i predicted j;
      * column n_classes counts images without a prediction. */
     uint64_t *confusion;
+    ts_cls_pr curves;      /* one-vs-rest PR curves per class */
 } ts_cls_result;
 
 /* Classification metrics for image-label predictions (a list of
@@ -201,26 +220,6 @@ void ts_cls_result_free(ts_cls_result *res); /* NULL ok */
 /* 1 when every annotation of `pred` is an image label (no box or mask). */
 int ts_eval_is_classification(const ts_dataset *pred);
 
-/* One-vs-rest precision-recall per class of image-label predictions: for
- * class c, every image's best-scored c prediction, ranked by score (ties in
- * file order), is a hit when c is among the image's labels; images with no
- * c prediction are never retrieved, so a top-5 file's curve may stop short
- * of recall 1. Only labelled images count. */
-typedef struct {
-    size_t n_classes;       /* categories of the ground truth, ascending id */
-    int64_t *category_ids;
-    const char **names;     /* point into the ground-truth dataset */
-    /* (n_classes + 1) rows of TS_COCO_NUM_REC: interpolated precision (the
-     * best at recall >= COCO's recall point, 0 where never reached), a row
-     * of -1 for a class without positives; the last row is the mean over
-     * the classes with positives. */
-    double *precision;
-    double *ap;             /* per class: the mean of its row (COCO's 101-point AP), -1 without positives */
-    double map;             /* mean AP over the classes with positives */
-} ts_cls_pr;
-
-ts_status ts_cls_pr_curves(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *pred, ts_cls_pr *out);
-void ts_cls_pr_free(ts_cls_pr *pr); /* NULL ok */
 
 /* ---- PR curves and plots -------------------------------------------------------- */
 

@@ -9,7 +9,8 @@
 #include "cli.h"
 #include "trainset/eval.h"
 
-static void json_metrics(ts_buf *json, const ts_cls_result *r, const ts_cls_pr *pr) {
+static void json_metrics(ts_buf *json, const ts_cls_result *r) {
+    const ts_cls_pr *pr = &r->curves;
     ts_buf_printf(json, "\"classification\":{\"images\":%llu,\"unpredicted\":%llu,\"accuracy\":",
                   (unsigned long long)r->n_images, (unsigned long long)r->n_unpredicted);
     ts_buf_put_double(json, r->accuracy);
@@ -43,7 +44,8 @@ static void json_metrics(ts_buf *json, const ts_cls_result *r, const ts_cls_pr *
     ts_buf_puts(json, "],\"confusion_columns\":\"categories in per_class order, then no prediction\"}");
 }
 
-static void print_metrics(const ts_cls_result *r, const ts_cls_pr *pr) {
+static void print_metrics(const ts_cls_result *r) {
+    const ts_cls_pr *pr = &r->curves;
     printf("classification: %llu images (%llu without a prediction)\n", (unsigned long long)r->n_images,
            (unsigned long long)r->n_unpredicted);
     printf("  accuracy (top-1) %.4f   top-%d %.4f   mean AP (one class against the rest) %.4f\n", r->accuracy, r->k,
@@ -69,8 +71,8 @@ static void print_metrics(const ts_cls_result *r, const ts_cls_pr *pr) {
     }
 }
 
-static void compare_table(cli_env *env, const cli_eval_series *files, const ts_cls_result *res, const ts_cls_pr *prs,
-                          size_t nf, ts_buf *json) {
+static void compare_table(cli_env *env, const cli_eval_series *files, const ts_cls_result *res, size_t nf,
+                          ts_buf *json) {
     if (json) ts_buf_puts(json, ",\"compare\":[");
     if (!env->json && !env->quiet)
         printf("\n%-32s %9s %9s %9s %9s %9s\n", "predictions", "top-1", "top-k", "macro F1", "micro F1", "mean AP");
@@ -78,14 +80,14 @@ static void compare_table(cli_env *env, const cli_eval_series *files, const ts_c
         if (json) {
             ts_buf_puts(json, i ? ",{\"file\":" : "{\"file\":");
             ts_buf_put_json_string(json, files[i].path);
-            double v[4] = {res[i].accuracy, res[i].top_k, res[i].macro_f1, prs[i].map};
+            double v[4] = {res[i].accuracy, res[i].top_k, res[i].macro_f1, res[i].curves.map};
             static const char *const names[4] = {"accuracy", "top_k_accuracy", "macro_f1", "map"};
             for (int k = 0; k < 4; k++) ts_buf_put_json_field_double(json, names[k], v[k]);
             ts_buf_puts(json, "}");
         }
         if (!env->json && !env->quiet)
             printf("%-32.32s %9.4f %9.4f %9.4f %9.4f %9.4f\n", files[i].path, res[i].accuracy, res[i].top_k,
-                   res[i].macro_f1, res[i].micro_f1, prs[i].map);
+                   res[i].macro_f1, res[i].micro_f1, res[i].curves.map);
     }
     if (json) ts_buf_puts(json, "]");
 }
@@ -93,26 +95,21 @@ static void compare_table(cli_env *env, const cli_eval_series *files, const ts_c
 int cli_eval_classification(cli_env *env, const ts_dataset *gt, const cli_eval_series *files, size_t nf, int top_k,
                             const char *csv, const char *plot, ts_buf *json) {
     ts_cls_result *res = calloc(nf, sizeof *res);
-    ts_cls_pr *prs = calloc(nf, sizeof *prs);
     ts_cls_series *series = calloc(nf, sizeof *series);
-    ts_status st = res && prs && series ? TS_OK : ts_error(env->ctx, TS_ERR_NOMEM, "out of memory");
+    ts_status st = res && series ? TS_OK : ts_error(env->ctx, TS_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < nf && st == TS_OK; i++) {
         st = ts_cls_evaluate(env->ctx, gt, files[i].ds, top_k, &res[i]);
-        if (st == TS_OK) st = ts_cls_pr_curves(env->ctx, gt, files[i].ds, &prs[i]);
         if (st != TS_OK) ts_error_prefix(env->ctx, "%s", files[i].path);
-        else series[i] = (ts_cls_series){files[i].label, &prs[i], res[i].accuracy, res[i].top_k};
+        else series[i] = (ts_cls_series){files[i].label, &res[i].curves, res[i].accuracy, res[i].top_k};
     }
     if (st == TS_OK) {
-        if (json) json_metrics(json, &res[0], &prs[0]);
-        if (!env->json && !env->quiet) print_metrics(&res[0], &prs[0]);
-        if (nf > 1) compare_table(env, files, res, prs, nf, json);
+        if (json) json_metrics(json, &res[0]);
+        if (!env->json && !env->quiet) print_metrics(&res[0]);
+        if (nf > 1) compare_table(env, files, res, nf, json);
         if (csv) st = ts_cls_pr_write_csv(env->ctx, csv, series, nf);
         if (st == TS_OK && plot) st = ts_cls_pr_write_svg(env->ctx, plot, series, nf);
     }
-    for (size_t i = 0; i < nf && res && prs; i++) {
-        ts_cls_result_free(&res[i]);
-        ts_cls_pr_free(&prs[i]);
-    }
-    free(res), free(prs), free(series);
+    for (size_t i = 0; i < nf && res; i++) ts_cls_result_free(&res[i]);
+    free(res), free(series);
     return st == TS_OK ? 0 : cli_fail(env, st);
 }

@@ -22,10 +22,13 @@ int ts_eval_is_classification(const ts_dataset *pred) {
     return 1;
 }
 
+static void cls_pr_free(ts_cls_pr *pr);
+
 void ts_cls_result_free(ts_cls_result *res) {
     if (!res) return;
     free(res->classes);
     free(res->confusion);
+    cls_pr_free(&res->curves);
     memset(res, 0, sizeof *res);
 }
 
@@ -123,6 +126,8 @@ static ts_status cls_input_load(ts_ctx *ctx, const ts_dataset *gt, const ts_data
     return TS_OK;
 }
 
+static ts_status pr_curves(ts_ctx *ctx, const ts_dataset *gt, const cls_input *in, ts_cls_pr *out);
+
 ts_status ts_cls_evaluate(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *pred, int k, ts_cls_result *out) {
     cls_input in;
     ts_status st = cls_input_load(ctx, gt, pred, &in);
@@ -208,6 +213,7 @@ ts_status ts_cls_evaluate(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *p
                      : 0;
     r.accuracy = r.n_images ? (double)top1 / (double)r.n_images : 0;
     r.top_k = r.n_images ? (double)topk / (double)r.n_images : 0;
+    st = pr_curves(ctx, gt, &in, &r.curves);
 done:
     cls_input_free(&in);
     if (st != TS_OK) {
@@ -220,8 +226,7 @@ done:
 
 /* ---- one-vs-rest precision-recall curves ---------------------------------------- */
 
-void ts_cls_pr_free(ts_cls_pr *pr) {
-    if (!pr) return;
+static void cls_pr_free(ts_cls_pr *pr) {
     free(pr->category_ids), free(pr->names), free(pr->precision), free(pr->ap);
     memset(pr, 0, sizeof *pr);
 }
@@ -263,10 +268,10 @@ static void interpolate(const ranked *r, size_t n, uint64_t positives, double *o
     for (; t >= 0; t--) out[t] = best; /* recall 0: reached from the first rank */
 }
 
-ts_status ts_cls_pr_curves(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *pred, ts_cls_pr *out) {
-    cls_input in;
-    ts_status st = cls_input_load(ctx, gt, pred, &in);
-    if (st != TS_OK) return st;
+/* One-vs-rest curves from the loaded input (see ts_cls_pr). */
+static ts_status pr_curves(ts_ctx *ctx, const ts_dataset *gt, const cls_input *input, ts_cls_pr *out) {
+    const cls_input in = *input;
+    ts_status st = TS_OK;
     size_t K = in.K;
     ts_cls_pr pr = {0};
     pr.n_classes = K;
@@ -334,9 +339,8 @@ ts_status ts_cls_pr_curves(ts_ctx *ctx, const ts_dataset *gt, const ts_dataset *
     pr.map = with_positives ? pr.map / (double)with_positives : -1;
 done:
     free(rank), free(positives), free(seen), free(label);
-    cls_input_free(&in);
     if (st != TS_OK) {
-        ts_cls_pr_free(&pr);
+        cls_pr_free(&pr);
         return st;
     }
     *out = pr;

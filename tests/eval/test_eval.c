@@ -311,8 +311,9 @@ TEST(eval_classification_pr_curves) {
     ts_dataset *gt, *pr;
     classification_case(ctx, &gt, &pr);
     add_label(ctx, pr, 3, 2, 0.05);
-    ts_cls_pr c;
-    CHECK_OK(ctx, ts_cls_pr_curves(ctx, gt, pr, &c));
+    ts_cls_result r;
+    CHECK_OK(ctx, ts_cls_evaluate(ctx, gt, pr, 2, &r));
+    const ts_cls_pr c = r.curves;
     CHECK_EQ_INT(c.n_classes, 3);
     const double *p1 = c.precision, *p2 = p1 + TS_COCO_NUM_REC, *p3 = p2 + TS_COCO_NUM_REC, *mean = p3 + TS_COCO_NUM_REC;
     for (int t = 0; t < TS_COCO_NUM_REC; t++) {
@@ -326,7 +327,7 @@ TEST(eval_classification_pr_curves) {
     CHECK_NEAR(c.ap[2], 51 * 0.5 / 101, 1e-15);
     CHECK_NEAR(c.map, (1 + 0.5 + 51 * 0.5 / 101) / 3, 1e-15);
     CHECK_EQ_INT(c.category_ids[2], 3);
-    ts_cls_pr_free(&c);
+    ts_cls_result_free(&r);
     ts_dataset_destroy(gt);
     ts_dataset_destroy(pr);
 }
