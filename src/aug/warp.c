@@ -230,28 +230,29 @@ static void warp_general(const ts_image *src, const double inv[9], int interp, i
     }
 }
 
-static void flip_rows_in_place(ts_image *img, int horizontal, int vertical) {
+/* Mirror an image in place through one scratch row: a mirrored row is a
+ * reversed copy into the scratch and a copy back, a vertical flip swaps
+ * rows through it. */
+static ts_status flip_rows_in_place(ts_ctx *ctx, ts_image *img, int horizontal, int vertical) {
+    if (!horizontal && !vertical) return TS_OK;
     int c = img->c;
+    size_t n = (size_t)img->w * c;
+    uint8_t *t = ts_alloc_array(ctx, n, 1);
+    if (!t) return TS_ERR_NOMEM;
     if (horizontal)
         for (int y = 0; y < img->h; y++) {
-            uint8_t *row = ts_image_row(img, y), t[4];
-            for (int a = 0, b = img->w - 1; a < b; a++, b--) {
-                memcpy(t, row + (size_t)a * c, (size_t)c);
-                memcpy(row + (size_t)a * c, row + (size_t)b * c, (size_t)c);
-                memcpy(row + (size_t)b * c, t, (size_t)c);
-            }
+            uint8_t *row = ts_image_row(img, y);
+            copy_reversed(t, row + n - (size_t)c, img->w, c);
+            memcpy(row, t, n);
         }
-    if (vertical) {
-        size_t n = (size_t)img->w * c;
-        uint8_t *t = malloc(n);
-        if (!t) return;
+    if (vertical)
         for (int a = 0, b = img->h - 1; a < b; a++, b--) {
             memcpy(t, ts_image_row(img, a), n);
             memcpy(ts_image_row(img, a), ts_image_row(img, b), n);
             memcpy(ts_image_row(img, b), t, n);
         }
-        free(t);
-    }
+    free(t);
+    return TS_OK;
 }
 
 int aug_crop_in_place(ts_image *img, const double m[9], int w, int h) {
@@ -292,8 +293,9 @@ ts_status aug_warp(ts_ctx *ctx, const ts_image *src, const double m[9], int w, i
             int shrink = (x1 - x0) > w || (y1 - y0) > h;
             ts_interp ip = interp == 0 ? TS_INTERP_NEAREST : shrink ? TS_INTERP_AREA : TS_INTERP_BILINEAR;
             if (s == TS_OK) s = aug_image_alloc_uninit(ctx, w, h, src->c, out);
-            if (s == TS_OK && (s = ts_image_resize_into(ctx, &view, out, ip)) != TS_OK) ts_image_free(out);
-            if (s == TS_OK) flip_rows_in_place(out, hflip, vflip);
+            if (s == TS_OK && ((s = ts_image_resize_into(ctx, &view, out, ip)) != TS_OK ||
+                               (s = flip_rows_in_place(ctx, out, hflip, vflip)) != TS_OK))
+                ts_image_free(out);
             return s;
         }
     }

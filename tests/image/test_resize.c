@@ -209,6 +209,33 @@ TEST(image_to_chw_float) {
     ts_image_free(&src);
 }
 
+/* Rows long enough for the vector loop (16 pixels a step) and a tail: the
+ * same floats with the vector paths off, and the formula within rounding. */
+TEST(image_to_chw_float_vector_rows) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_image src = itu_pattern(37, 5, 3);
+    static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+    size_t n = 37 * 5 * 3;
+    float *fast = malloc(n * sizeof *fast), *plain = malloc(n * sizeof *plain);
+    CHECK_OK(ctx, ts_image_to_chw_f32(ctx, &src, mean, std, fast));
+    ts_image_simd_level cap = ts_image_simd_cap;
+    ts_image_simd_cap = TS_IMAGE_SIMD_NONE;
+    CHECK_OK(ctx, ts_image_to_chw_f32(ctx, &src, mean, std, plain));
+    ts_image_simd_cap = cap;
+    CHECK(memcmp(fast, plain, n * sizeof *fast) == 0);
+    double worst = 0;
+    for (int k = 0; k < 3; k++)
+        for (int y = 0; y < 5; y++)
+            for (int x = 0; x < 37; x++) {
+                double want = (itu_px(&src, x, y, k) / 255.0 - mean[k]) / std[k];
+                double d = fabs(fast[(k * 5 + y) * 37 + x] - want);
+                if (d > worst) worst = d;
+            }
+    CHECK(worst < 1e-5);
+    free(fast), free(plain);
+    ts_image_free(&src);
+}
+
 /* Resize `src` to dw x dh with the vector paths capped at `cap`, into a
  * destination view with padded rows. */
 static ts_image resize_capped(ts_ctx *ctx, const ts_image *src, int dw, int dh, ts_interp interp,
