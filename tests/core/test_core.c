@@ -1,6 +1,8 @@
 /* Core: errors with positions, checked sizes, buffers and number text,
  * interning, RNG determinism, thread pool, atomic output, path safety. */
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../test.h"
@@ -118,8 +120,25 @@ static void square_into(void *user, size_t begin, size_t end, int worker) {
     for (size_t i = begin; i < end; i++) out[i] = (uint64_t)i * i;
 }
 
+/* Every index exactly once, over chunk sizes and thread counts that split
+ * evenly and unevenly, with fewer items than threads, and (threads > 1)
+ * with workers stealing from each other's shares. */
+typedef struct {
+    _Atomic int *calls;
+    _Atomic int bad_worker;
+    int threads;
+} count_job;
+
+static void count_calls(void *user, size_t begin, size_t end, int worker) {
+    count_job *j = user;
+    if (worker < 0 || worker >= j->threads || begin >= end) atomic_store(&j->bad_worker, 1);
+    for (size_t i = begin; i < end; i++) atomic_fetch_add(&j->calls[i], 1);
+}
+
 TEST(pool_runs_every_index_once) {
     ts_ctx *ctx = ts_test_ctx();
+    static const size_t sizes[] = {1, 2, 3, 7, 64, 1000, 10007};
+    static const size_t grains[] = {0, 1, 3, 64};
     for (int threads = 1; threads <= 4; threads++) {
         ts_pool *pool;
         CHECK_OK(ctx, ts_pool_create(ctx, threads, &pool));
@@ -129,6 +148,55 @@ TEST(pool_runs_every_index_once) {
         for (size_t i = 0; i < 10007; i++) ok &= out[i] == (uint64_t)i * i;
         CHECK(ok);
         free(out);
+        _Atomic int *calls = calloc(10007, sizeof *calls);
+        for (size_t a = 0; a < sizeof sizes / sizeof *sizes; a++)
+            for (size_t b = 0; b < sizeof grains / sizeof *grains; b++) {
+                count_job j = {calls, 0, threads};
+                for (size_t i = 0; i < sizes[a]; i++) atomic_store(&calls[i], 0);
+                ts_pool_run(pool, sizes[a], grains[b], count_calls, &j);
+                int once = 1;
+                for (size_t i = 0; i < sizes[a]; i++) once &= atomic_load(&calls[i]) == 1;
+                CHECK(once && !atomic_load(&j.bad_worker));
+            }
+        free(calls);
+        ts_pool_destroy(pool);
+    }
+}
+
+/* Worker 0 holds its first item until every other item is done: the job
+ * finishes only if the other workers take the rest of worker 0's share. */
+typedef struct {
+    _Atomic size_t done;
+    size_t n;
+    _Atomic int timed_out;
+} steal_job;
+
+static void hold_first(void *user, size_t begin, size_t end, int worker) {
+    steal_job *j = user;
+    for (size_t i = begin; i < end; i++) {
+        if (worker == 0 && i == 0) {
+            for (long spins = 0; atomic_load(&j->done) < j->n - 1; spins++) {
+                if (spins > 20000) { /* about 20 s */
+                    atomic_store(&j->timed_out, 1);
+                    break;
+                }
+                struct timespec ms = {0, 1000000};
+                nanosleep(&ms, NULL);
+            }
+        }
+        atomic_fetch_add(&j->done, 1);
+    }
+}
+
+TEST(pool_workers_take_over_a_slow_share) {
+    ts_ctx *ctx = ts_test_ctx();
+    for (int threads = 2; threads <= 3; threads++) {
+        ts_pool *pool;
+        CHECK_OK(ctx, ts_pool_create(ctx, threads, &pool));
+        steal_job j = {0, 64, 0};
+        ts_pool_run(pool, j.n, 1, hold_first, &j);
+        CHECK(!atomic_load(&j.timed_out));
+        CHECK(atomic_load(&j.done) == j.n);
         ts_pool_destroy(pool);
     }
 }
