@@ -11,7 +11,8 @@
  * bench/bench_aug.sh can interleave it with the peers op by op:
  *   NAME          an op of OPS_FILE       -> "NAME rate"
  *   chain         decode + rrc + flip + jitter + normalize from JPEG bytes
- *   batch         -> "batch wall1 wall2 cpu1 cpu2" (images/s, 1 and 2 threads)
+ *   batch         -> "batch wall1 wall2 cpu1 cpu2 lat1 lat2 thr1 thr2" (images/s
+ *                    on 1 and 2 threads; the two controls' tasks/s likewise)
  *   boxes         -> "boxes rate_0_boxes rate_500_boxes" (rotate 17 degrees) */
 #include <malloc.h>
 #include <stdio.h>
@@ -95,28 +96,109 @@ static double chain_rate(ts_ctx *ctx, const ts_aug_pipeline *p, photo *ph, int n
     return done / spent;
 }
 
-/* The batch API on the chain (decoded input), `threads` workers: images
- * per wall second and per CPU second. */
-static void batch_rate(ts_ctx *ctx, const ts_aug_pipeline *p, photo *ph, int n, double secs, int threads,
-                       double *per_wall, double *per_cpu) {
+/* The batch API on the chain (decoded input) on one and on two threads:
+ * images per wall second and per CPU second of each. The two pools take
+ * turns batch by batch (the first to go alternating), so a change of load
+ * on a shared machine meets both alike instead of whichever ran later.
+ * Each round also runs two controls through the same pools, 64 tasks each
+ * of pure register arithmetic (no memory, nothing shared): one a single
+ * chain of dependent multiplies (it leaves most of a core's execution units
+ * idle), one eight independent chains of adds (it fills them). Their
+ * scaling is what this machine gives perfectly parallel work at that
+ * moment; when two virtual CPUs share one physical core, the first still
+ * doubles and the second does not. */
+typedef struct {
     ts_pool *pool;
-    if (ts_pool_create(ctx, threads, &pool) != TS_OK) die(ctx);
-    ts_aug_sample *batch = calloc((size_t)n, sizeof *batch);
-    double w0 = wall(), spent, busy = 0, busy_cpu = 0;
-    uint64_t done = 0;
-    while ((spent = wall() - w0) < secs) {
-        for (int i = 0; i < n; i++) fill_sample(ctx, &batch[i], &ph[i].img, 0);
-        double a = wall(), ca = cpu();
-        if (ts_aug_apply_batch(ctx, p, pool, 1, 0, counter, batch, (size_t)n) != TS_OK) die(ctx);
-        busy += wall() - a, busy_cpu += cpu() - ca;
-        counter += (uint64_t)n;
-        for (int i = 0; i < n; i++) ts_aug_sample_clear(&batch[i]);
-        done += (uint64_t)n;
+    double wall, cpu, control_wall[2];
+    uint64_t done, control_done[2];
+} batch_side;
+
+typedef struct {
+    ts_ctx *ctx;
+    photo *ph;
+    ts_aug_sample *batch;
+} fill_job;
+
+static void fill_range(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    fill_job *j = user;
+    for (size_t i = begin; i < end; i++) fill_sample(j->ctx, &j->batch[i], &j->ph[i].img, 0);
+}
+
+/* The inputs are copied on the batch's own pool, as a loader decodes a
+ * batch on the pool that then augments it (untimed). */
+static void batch_once(ts_ctx *ctx, const ts_aug_pipeline *p, photo *ph, int n, ts_aug_sample *batch,
+                       batch_side *side) {
+    fill_job job = {ctx, ph, batch};
+    ts_pool_run(side->pool, (size_t)n, 1, fill_range, &job);
+    double a = wall(), ca = cpu();
+    if (ts_aug_apply_batch(ctx, p, side->pool, 1, 0, counter, batch, (size_t)n) != TS_OK) die(ctx);
+    side->wall += wall() - a, side->cpu += cpu() - ca;
+    counter += (uint64_t)n;
+    for (int i = 0; i < n; i++) ts_aug_sample_clear(&batch[i]);
+    side->done += (uint64_t)n;
+}
+
+static void latency_bound_task(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    uint64_t *out = user;
+    for (size_t i = begin; i < end; i++) {
+        uint64_t x = i + 1;
+        for (int k = 0; k < 600000; k++) x = x * 6364136223846793005u + 1442695040888963407u;
+        out[i] = x;
     }
-    *per_wall = done / busy;
-    *per_cpu = done / busy_cpu;
+}
+
+static void throughput_bound_task(void *user, size_t begin, size_t end, int worker) {
+    (void)worker;
+    uint64_t *out = user;
+    for (size_t i = begin; i < end; i++) {
+        uint64_t a[8] = {i, 1, 2, 3, 4, 5, 6, 7};
+        for (uint64_t k = 0; k < 500000; k++) {
+            for (int j = 0; j < 8; j++) a[j] += a[(j + 1) % 8] ^ k;
+            __asm__ volatile("" : "+r"(a[0]), "+r"(a[1]), "+r"(a[2]), "+r"(a[3])); /* kept in registers, unvectorised */
+        }
+        out[i] = a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
+    }
+}
+
+static void control_once(int n, int which, batch_side *side) {
+    uint64_t out[64];
+    if (n > 64) n = 64;
+    double a = wall();
+    ts_pool_run(side->pool, (size_t)n, 1, which ? throughput_bound_task : latency_bound_task, out);
+    side->control_wall[which] += wall() - a;
+    side->control_done[which] += (uint64_t)n;
+}
+
+static void batch_rates(ts_ctx *ctx, const ts_aug_pipeline *p, photo *ph, int n, double secs, double rates[8]) {
+    batch_side side[2];
+    memset(side, 0, sizeof side);
+    for (int k = 0; k < 2; k++)
+        if (ts_pool_create(ctx, k + 1, &side[k].pool) != TS_OK) die(ctx);
+    ts_aug_sample *batch = calloc((size_t)n, sizeof *batch);
+    /* one untimed batch each first: a worker's malloc arena grows (and
+     * faults its pages in) once, as in the first batch of a loader */
+    for (int k = 0; k < 2; k++) {
+        batch_once(ctx, p, ph, n, batch, &side[k]);
+        side[k].wall = side[k].cpu = 0, side[k].done = 0;
+    }
+    double w0 = wall();
+    for (int round = 0; wall() - w0 < 2 * secs; round++)
+        for (int k = 0; k < 2; k++) {
+            batch_side *one = &side[(k + round) % 2];
+            batch_once(ctx, p, ph, n, batch, one);
+            control_once(n, 0, one);
+            control_once(n, 1, one);
+        }
+    for (int k = 0; k < 2; k++) {
+        rates[k] = side[k].done / side[k].wall;
+        rates[2 + k] = side[k].done / side[k].cpu;
+        rates[4 + k] = side[k].control_done[0] / side[k].control_wall[0];
+        rates[6 + k] = side[k].control_done[1] / side[k].control_wall[1];
+        ts_pool_destroy(side[k].pool);
+    }
     free(batch);
-    ts_pool_destroy(pool);
 }
 
 int main(int argc, char **argv) {
@@ -176,10 +258,9 @@ int main(int argc, char **argv) {
         if (strcmp(line, "chain") == 0) {
             printf("chain %.1f\n", chain_rate(ctx, chain, ph, n, secs));
         } else if (strcmp(line, "batch") == 0) {
-            double w1, w2, c1, c2;
-            batch_rate(ctx, chain, ph, n, secs, 1, &w1, &c1);
-            batch_rate(ctx, chain, ph, n, secs, 2, &w2, &c2);
-            printf("batch %.1f %.1f %.1f %.1f\n", w1, w2, c1, c2);
+            double r[8];
+            batch_rates(ctx, chain, ph, n, secs, r);
+            printf("batch %.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f\n", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
         } else if (strcmp(line, "boxes") == 0) {
             double r0 = 0, r500 = 0; /* alternating rounds, best of three each: the difference is small */
             for (int round = 0; round < 3; round++) {
