@@ -154,7 +154,7 @@ static void throughput_bound_task(void *user, size_t begin, size_t end, int work
     uint64_t *out = user;
     for (size_t i = begin; i < end; i++) {
         uint64_t a[8] = {i, 1, 2, 3, 4, 5, 6, 7};
-        for (uint64_t k = 0; k < 500000; k++) {
+        for (uint64_t k = 0; k < 100000; k++) {
             for (int j = 0; j < 8; j++) a[j] += a[(j + 1) % 8] ^ k;
             __asm__ volatile("" : "+r"(a[0]), "+r"(a[1]), "+r"(a[2]), "+r"(a[3])); /* kept in registers, unvectorised */
         }

@@ -54,8 +54,17 @@ echo "== augmentation, one thread, $photos: images per CPU second, best of $roun
   "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v ops="$ops chain" '
   function best(k, v) { if (!(k in B) || v > B[k]) B[k] = v }
-  $1 == "batch" { best("bw1", $2); best("bw2", $3); best("bc1", $4); best("bc2", $5); ratio[++nb] = $3 / $2
-                  eff[nb] = $5 / $4; next }
+  function sort_by_ratio(n,   i, j, t) {
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (ratio[j] < ratio[i]) {
+      t = ratio[i]; ratio[i] = ratio[j]; ratio[j] = t; t = eff[i]; eff[i] = eff[j]; eff[j] = t }
+  }
+  function median(a, n,   c, i, j, t) {
+    for (i = 1; i <= n; i++) c[i] = a[i]
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (c[j] < c[i]) { t = c[i]; c[i] = c[j]; c[j] = t }
+    return c[int((n + 1) / 2)]
+  }
+  $1 == "batch" { best("bw1", $2); best("bw2", $3); ratio[++nb] = $3 / $2; eff[nb] = $5 / $4
+                  lat[nb] = $7 / $6; thr[nb] = $9 / $8; next }
   $1 == "boxes" { best("r0", $2); best("r500", $3); next }
   { best($1 " t", $2); if ($3 != "nan") best($1 " c", $3); if ($4 != "nan") best($1 " v", $4) }
   END {
@@ -71,14 +80,15 @@ awk -v ops="$ops chain" '
     }
     # the 1- and 2-thread batches of a round took turns, so the scaling is
     # read within each round; the median round is the figure
-    for (i = 1; i <= nb; i++) for (j = i + 1; j <= nb; j++) if (ratio[j] < ratio[i]) {
-      t = ratio[i]; ratio[i] = ratio[j]; ratio[j] = t; t = eff[i]; eff[i] = eff[j]; eff[j] = t }
+    sort_by_ratio(nb)
     rounds_list = ""
     for (i = 1; i <= nb; i++) rounds_list = rounds_list sprintf(" %.2fx", ratio[i])
     m = int((nb + 1) / 2)
     printf "batch API, chain on decoded photos, 1 and 2 threads taking turns: best 1 thread %.0f/s, 2 threads" \
            " %.0f/s wall; scaling by round (sorted)%s: median %.2fx (%.0f%% parallel efficiency per CPU second)\n",
            B["bw1"], B["bw2"], rounds_list, ratio[m], 100 * eff[m]
+    printf "  controls in the same rounds, register-only tasks through the same pools: latency-bound median %.2fx," \
+           " throughput-bound median %.2fx\n", median(lat, nb), median(thr, nb)
     printf "rotate 17 deg: %.0f/s with no boxes, %.0f/s with 500 boxes: +%.1f%% time\n",
            B["r0"], B["r500"], 100 * (B["r0"] / B["r500"] - 1)
   }' "$out/raw.txt" | tee "$out/table.txt"

@@ -217,7 +217,10 @@ int ts_pool_threads(const ts_pool *pool);
 
 /* Calls fn(user, begin, end, worker) over [0, n) in chunks of `grain` items
  * (0 picks one), workers numbered 0..threads-1, and waits for all of them.
- * Results must depend on the indices, not on which worker ran them. */
+ * Results must depend on the indices, not on which worker ran them. Worker
+ * w starts on the w-th contiguous share of the chunks and helps the others
+ * when done, so jobs over the same n mostly give an item to the same
+ * worker (and core) each time. */
 typedef void (*ts_pool_fn)(void *user, size_t begin, size_t end, int worker);
 void ts_pool_run(ts_pool *pool, size_t n, size_t grain, ts_pool_fn fn, void *user);
 
