@@ -2,6 +2,7 @@
  * built-in trainer, with validation, early stopping, checkpoints, resume and
  * transfer learning; a progress line per batch and a summary per epoch. */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,12 +64,35 @@ static const char usage[] =
     "  --metrics FILE        per-epoch JSON lines (default MODEL.metrics.jsonl)\n"
     "  --curve FILE.svg      training-curve SVG (default MODEL.curve.svg)\n"
     "  -o MODEL              the checkpoint to write\n\n"
-    "Same --seed and -j give bit-identical weights.\n";
+    "Same --seed and -j give bit-identical weights. Ctrl-C (or SIGTERM) stops\n"
+    "after the current batch and keeps MODEL at the last finished epoch, which\n"
+    "--resume continues from; a second Ctrl-C ends the process at once.\n";
 
 typedef struct {
     cli_env *env;
     double started, last_draw;
+    int epochs_done; /* the last epoch whose checkpoint is written */
 } progress_ui;
+
+/* Set by SIGINT/SIGTERM; the batch callback stops training at the next
+ * batch. The handler is reset by its first signal, so a second one ends the
+ * process the default way. */
+static volatile sig_atomic_t stop_requested;
+
+static void request_stop(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void catch_stop_signals(int on) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? request_stop : SIG_DFL;
+    sa.sa_flags = on ? (int)SA_RESETHAND : 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static double now_s(void) {
     struct timespec t;
@@ -78,6 +102,7 @@ static double now_s(void) {
 
 static int on_batch(void *user, const ts_nn_epoch_stats *s, size_t done, size_t total) {
     progress_ui *ui = user;
+    if (stop_requested) return 1;
     if (ui->env->quiet || !ui->env->progress_tty) return 0;
     double t = now_s();
     if (done < total && t - ui->last_draw < 0.1) return 0;
@@ -92,6 +117,8 @@ static int on_batch(void *user, const ts_nn_epoch_stats *s, size_t done, size_t 
 
 static int on_epoch(void *user, const ts_nn_epoch_stats *s) {
     progress_ui *ui = user;
+    ui->epochs_done = s->epoch;
+    if (stop_requested) return 1;
     if (ui->env->quiet) return 0;
     FILE *f = ui->env->json ? stderr : stdout;
     fprintf(f, "epoch %d/%d: train loss %.4f acc %.4f", s->epoch, s->epochs, s->train_loss, s->train_acc);
@@ -99,6 +126,18 @@ static int on_epoch(void *user, const ts_nn_epoch_stats *s) {
     fprintf(f, ", lr %.3g, %.1f s, %.0f img/s%s\n", s->lr, s->seconds, s->images_per_s, s->best ? " *" : "");
     fflush(f);
     return 0;
+}
+
+/* After Ctrl-C: what the checkpoint holds and how to go on; the exit status
+ * of a process ended by SIGINT. */
+static int report_interrupted(cli_env *env, const char *out, int epochs_done) {
+    if (env->progress_tty && !env->quiet) fputs("\r\033[K", stderr); /* clear the progress line */
+    if (epochs_done > 0)
+        fprintf(stderr, "trainset train: interrupted in epoch %d: %s keeps epoch %d (the last finished; "
+                        "continue with --resume)\n", epochs_done + 1, out, epochs_done);
+    else
+        fprintf(stderr, "trainset train: interrupted in epoch 1: no epoch finished, %s was not written\n", out);
+    return 130;
 }
 
 /* The split to train on: the given one, else "train" when present. */
@@ -289,6 +328,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
     char *metrics = NULL, *curve = NULL;
     ts_sampler *sampler = NULL;
     ts_aug_pipeline *pipe = NULL;
+    int epochs_kept = -1; /* after an interrupt: the epochs the checkpoint holds */
     ts_status st = cli_read_dataset(env, pos[0], NULL, &train);
     const char *split = NULL;
     if (!st) {
@@ -346,12 +386,15 @@ static int run_train(cli_env *env, int argc, char **argv) {
         if (sampler) tsrc.order = sampler_order, tsrc.order_user = sampler;
         tsrc.pipeline = pipe;
         ts_nn_source ts_ = ts_nn_data_source_make(&tsrc), vs = ts_nn_data_source_make(&vsrc);
-        progress_ui ui = {env, now_s(), 0};
+        progress_ui ui = {env, now_s(), 0, 0};
         ts_nn_callbacks cb = {on_batch, on_epoch, &ui};
         a.o.checkpoint_path = a.out;
         a.o.metrics_path = metrics;
         a.o.curve_path = curve;
+        catch_stop_signals(1);
         st = ts_nn_train(ctx, m, &ts_, vd.n ? &vs : NULL, &a.o, &cb, &res);
+        catch_stop_signals(0);
+        if (st == TS_ERR_CANCELLED && stop_requested) epochs_kept = ui.epochs_done;
     }
     if (!st && env->json) {
         ts_buf b = {0};
@@ -374,7 +417,7 @@ static int run_train(cli_env *env, int argc, char **argv) {
         cli_note(env, "wrote %s: %d epochs, best epoch %d%s, %.0f images/s\n", a.out, res.epochs_run, res.best_epoch,
                  res.stopped_early ? " (stopped early)" : "", res.images_per_s);
     }
-    int ret = st ? cli_fail(env, st) : 0;
+    int ret = epochs_kept >= 0 ? report_interrupted(env, a.out, epochs_kept) : st ? cli_fail(env, st) : 0;
     free(metrics), free(curve), free(ids), free(names), free(pos);
     ts_nn_data_free(&td), ts_nn_data_free(&vd);
     ts_nn_model_destroy(m);

@@ -36,6 +36,25 @@ expect_ok "resume for a third epoch" "$TS" train "$FM" --limit 3000 --epochs 3 -
   -o "$TMP/b.ckpt" --resume -q
 expect_eq "resumed run wrote one epoch" 1 "$(wc -l < "$TMP/b.ckpt.metrics.jsonl")"
 expect_grep "resumed at epoch 3" '"epoch":3' "$TMP/b.ckpt.metrics.jsonl"
+# Ctrl-C: stops after the current batch, exit 130, the checkpoint keeps the
+# last finished epoch and --resume goes on from it; no temporary file left.
+"$TS" train "$FM" --model "$TINY" --limit 3000 --epochs 500 --batch 32 --seed 7 -o "$TMP/int.ckpt" -q \
+  2>"$TMP/int.err" &
+trainer=$!
+for _ in $(seq 1 300); do [ -f "$TMP/int.ckpt" ] && break; sleep 0.1; done
+sleep 0.3
+kill -INT "$trainer"
+wait "$trainer"
+expect_eq "interrupted train exits 130" 130 "$?"
+expect_grep "interrupt message names the kept epoch" 'interrupted in epoch [0-9]+: .*int.ckpt keeps epoch [0-9]+' \
+  "$TMP/int.err"
+kept=$(sed -nE 's/.*keeps epoch ([0-9]+).*/\1/p' "$TMP/int.err")
+expect_eq "metrics hold the kept epochs" "${kept:-none}" "$(wc -l < "$TMP/int.ckpt.metrics.jsonl" | tr -d ' ')"
+expect_eq "no temporary file left" "" "$(find "$TMP" -maxdepth 1 -name 'int.ckpt*.tmp-*')"
+expect_ok "resume after the interrupt" "$TS" train "$FM" --limit 3000 --epochs $((${kept:-0} + 1)) --batch 32 \
+  --seed 7 -o "$TMP/int.ckpt" --resume -q
+expect_grep "resumed after the kept epoch" "\"epoch\":$((${kept:-0} + 1))," "$TMP/int.ckpt.metrics.jsonl"
+
 expect_ok "fine-tune with a new head and frozen layers" "$TS" train "$FM" --init "$TMP/a.ckpt" --new-head --freeze 3 \
   --limit 1000 --epochs 1 -o "$TMP/ft.ckpt" -q
 
