@@ -246,3 +246,32 @@ TEST(aug_crop_in_place) {
     ts_aug_pipeline_destroy(crop);
     ts_aug_pipeline_destroy(more);
 }
+
+/* A flip fused after a resize mirrors the resized rows: the output is the
+ * resize alone, mirrored, for 1, 3 and 4 channels and widths on both sides
+ * of the vector step. */
+TEST(aug_flip_after_resize_mirrors_rows) {
+    ts_ctx *ctx = ts_test_ctx();
+    static const int channels[] = {1, 3, 4};
+    static const char *const flips[] = {"hflip", "vflip"};
+    for (int ci = 0; ci < 3; ci++)
+        for (int w = 5; w <= 41; w += 36)
+            for (int f = 0; f < 2; f++) {
+                char plain[160], flipped[200];
+                snprintf(plain, sizeof plain, "{\"ops\": [{\"op\": \"resize\", \"width\": %d, \"height\": 9}]}", w);
+                snprintf(flipped, sizeof flipped,
+                         "{\"ops\": [{\"op\": \"resize\", \"width\": %d, \"height\": 9}, {\"op\": \"%s\", \"p\": 1}]}", w,
+                         flips[f]);
+                ts_aug_sample a = run_one(ctx, plain, channels[ci]), b = run_one(ctx, flipped, channels[ci]);
+                int c = channels[ci], same = a.image.w == w && b.image.w == w && b.image.h == 9;
+                for (int y = 0; same && y < 9; y++)
+                    for (int x = 0; x < w; x++) {
+                        const uint8_t *pa = (const uint8_t *)ts_image_row(&a.image, y) + (size_t)x * c;
+                        const uint8_t *pb = f == 0 ? (const uint8_t *)ts_image_row(&b.image, y) + (size_t)(w - 1 - x) * c
+                                                   : (const uint8_t *)ts_image_row(&b.image, 8 - y) + (size_t)x * c;
+                        same &= memcmp(pa, pb, (size_t)c) == 0;
+                    }
+                CHECK(same);
+                ts_aug_sample_clear(&a), ts_aug_sample_clear(&b);
+            }
+}
