@@ -108,6 +108,7 @@ static ts_status read_yaml(ts_yolo_reader *r, const char *yaml) {
     free(data);
     if (s != TS_OK) return s;
     s = ts_yolo_names_from_yaml(r, &doc, yaml);
+    if (s == TS_OK) s = ts_yolo_pose_from_yaml(r, &doc, yaml);
     static const char *const splits[] = {"train", "val", "test", NULL};
     for (int i = 0; splits[i] && s == TS_OK; i++) {
         const ts_yaml_entry *e = ts_yaml_get(&doc, splits[i]);
@@ -273,6 +274,7 @@ static ts_status add_categories(ts_yolo_reader *r) {
     for (size_t i = 0; i < n; i++) {
         char tmp[32];
         ts_category c = ts_category_empty();
+        ts_attr flip;
         c.id = (int64_t)i;
         if (r->names) {
             c.name = r->names[i];
@@ -280,7 +282,8 @@ static ts_status add_categories(ts_yolo_reader *r) {
             snprintf(tmp, sizeof tmp, "class_%zu", i);
             c.name = tmp;
         }
-        ts_status s = ts_dataset_add_category(r->ctx, r->ds, &c, NULL);
+        ts_status s = ts_yolo_pose_category(r, i, &c, &flip);
+        if (s == TS_OK) s = ts_dataset_add_category(r->ctx, r->ds, &c, NULL);
         if (s != TS_OK) return s;
     }
     return TS_OK;
@@ -355,6 +358,7 @@ static ts_status yolo_read(ts_ctx *ctx, const char *path, const ts_read_opts *op
     free(r.root);
     free(r.names_src);
     free(r.nums);
+    ts_yolo_pose_free(&r);
     ts_strings_free(r.names, r.n_names);
     if (s != TS_OK) {
         ts_dataset_destroy(r.ds);
@@ -471,5 +475,7 @@ static int yolo_detect(const char *path) {
 }
 
 const ts_format ts_format_yolo = {
-    "yolo", "YOLO txt labels (Ultralytics data.yaml, Darknet obj.data, loose or flat layouts; boxes and polygons)",
+    "yolo",
+    "YOLO txt labels (Ultralytics data.yaml, Darknet obj.data, loose or flat layouts; boxes, polygons and pose "
+    "keypoints)",
     yolo_detect, yolo_read, ts_yolo_write};

@@ -1,7 +1,7 @@
 /* YOLO reader: finds the layout (Ultralytics data.yaml, Darknet/CVAT obj.data
  * and lists, images/+labels/, loose Annotations/+Images/, flat headerless),
- * reads class lists and label rows (boxes, segmentation polygons), and
- * denormalizes with each image's size from its header. */
+ * reads class lists and label rows (boxes, segmentation polygons, pose
+ * keypoints), and denormalizes with each image's size from its header. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,31 +130,74 @@ ts_status ts_yolo_names_from_yaml(ts_yolo_reader *r, const ts_yaml_doc *doc, con
 
 /* ---- label rows ---------------------------------------------------------------------- */
 
-static ts_status add_annotation(ts_yolo_reader *r, int64_t image_id, int64_t cls, ts_ann_kind kind, const double bbox[4],
-                                const double *coords, uint32_t n_coords, double score, int has_score) {
+/* Add `a` (kind, box and geometry filled in) as the next annotation. */
+static ts_status add_annotation(ts_yolo_reader *r, int64_t image_id, int64_t cls, ts_annotation *a) {
+    a->id = r->next_ann++;
+    a->image_id = image_id;
+    a->category_id = cls;
+    a->flags |= TS_ANN_HAS_BOX;
+    if (r->opts->flags & TS_READ_SKIP_GEOMETRY) a->coords = NULL, a->n_rings = 0, a->keypoints = NULL, a->n_keypoints = 0;
+    return ts_dataset_add_annotation(r->ctx, r->ds, a, NULL);
+}
+
+static ts_status add_box(ts_yolo_reader *r, int64_t image_id, int64_t cls, const double bbox[4], const double *score) {
     ts_annotation a = ts_annotation_empty();
-    a.id = r->next_ann++;
-    a.image_id = image_id;
-    a.category_id = cls;
-    a.kind = kind;
-    a.flags = TS_ANN_HAS_BOX | (has_score ? TS_ANN_HAS_SCORE : 0);
+    a.kind = TS_ANN_BOX;
     memcpy(a.bbox, bbox, sizeof a.bbox);
     a.area = bbox[2] * bbox[3];
-    a.score = has_score ? score : 0;
-    if (kind == TS_ANN_POLYGON) {
-        double twice = 0;
-        uint32_t nv = n_coords / 2;
-        for (uint32_t i = 0; i < nv; i++) {
-            uint32_t j = (i + 1) % nv;
-            twice += coords[2 * i] * coords[2 * j + 1] - coords[2 * j] * coords[2 * i + 1];
-        }
-        a.area = fabs(twice) / 2;
-        a.coords = coords;
-        a.ring_sizes = &n_coords;
-        a.n_rings = 1;
-        if (r->opts->flags & TS_READ_SKIP_GEOMETRY) a.coords = NULL, a.n_rings = 0;
+    if (score) a.flags |= TS_ANN_HAS_SCORE, a.score = *score;
+    return add_annotation(r, image_id, cls, &a);
+}
+
+static ts_status add_polygon(ts_yolo_reader *r, int64_t image_id, int64_t cls, const double bbox[4], const double *coords,
+                             uint32_t n_coords) {
+    ts_annotation a = ts_annotation_empty();
+    a.kind = TS_ANN_POLYGON;
+    memcpy(a.bbox, bbox, sizeof a.bbox);
+    double twice = 0;
+    uint32_t nv = n_coords / 2;
+    for (uint32_t i = 0; i < nv; i++) {
+        uint32_t j = (i + 1) % nv;
+        twice += coords[2 * i] * coords[2 * j + 1] - coords[2 * j] * coords[2 * i + 1];
     }
-    return ts_dataset_add_annotation(r->ctx, r->ds, &a, NULL);
+    a.area = fabs(twice) / 2;
+    a.coords = coords;
+    a.ring_sizes = &n_coords;
+    a.n_rings = 1;
+    return add_annotation(r, image_id, cls, &a);
+}
+
+/* A pose row: the box and r->kpt_k keypoints from the values after it.
+ * *outside is set when a labelled point lies outside the image. */
+static ts_status add_pose(ts_yolo_reader *r, int64_t image_id, int64_t cls, const double bbox[4], int W, int H,
+                          int *outside) {
+    if (ts_grow(r->ctx, (void **)&r->kps, &r->kps_cap, 3 * (size_t)r->kpt_k, sizeof *r->kps) != TS_OK)
+        return TS_ERR_NOMEM;
+    if (ts_yolo_pose_points(r->kpt_k, r->kpt_dim, r->nums + 4, W, H, r->kps)) *outside = 1;
+    ts_annotation a = ts_annotation_empty();
+    a.kind = TS_ANN_KEYPOINTS;
+    memcpy(a.bbox, bbox, sizeof a.bbox);
+    a.area = bbox[2] * bbox[3];
+    a.keypoints = r->kps;
+    a.n_keypoints = r->kpt_k;
+    return add_annotation(r, image_id, cls, &a);
+}
+
+static int is_row_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+/* Fields of a row, and the column of the first. */
+static size_t count_fields(const char *s, size_t n, uint64_t *col0) {
+    size_t fields = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_row_blank(s[i]) || (i > 0 && !is_row_blank(s[i - 1]))) continue;
+        if (fields++ == 0) *col0 = i + 1;
+    }
+    return fields;
+}
+
+/* 1 when field `field` (0 = class) of a pose row is a visibility. */
+static int is_visibility(const ts_yolo_reader *r, size_t field) {
+    return r->kpt_dim == 3 && field >= 5 && (field - 5) % 3 == 2;
 }
 
 /* One row "class v1 v2 ..." of a label file. */
@@ -165,11 +208,22 @@ static ts_status parse_row(ts_yolo_reader *r, const char *file, uint64_t line, c
     int64_t cls = 0;
     uint64_t col0 = 0;
     ts_status st;
+    if (r->kpt_k) {
+        size_t want = 5 + (size_t)r->kpt_k * r->kpt_dim, fields = count_fields(s, n, &col0);
+        if (fields && fields != want)
+            return row_problem(r, file, line, col0, &skip,
+                               "expected %zu fields (class, box and %u keypoints of %u values, as kpt_shape says), "
+                               "found %zu%s",
+                               want, r->kpt_k, r->kpt_dim, fields,
+                               fields != 5                 ? ""
+                               : r->kpt_dim == 3 ? "; a box without keypoints needs them written as 0 0 0"
+                                                 : "; a box without keypoints needs them written as 0 0");
+    }
     while (i < n) {
-        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) i++;
+        while (i < n && is_row_blank(s[i])) i++;
         if (i == n) break;
         size_t t0 = i;
-        while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\r') i++;
+        while (i < n && !is_row_blank(s[i])) i++;
         double v;
         if (!ts_parse_number_span(s + t0, i - t0, &v)) {
             st = row_problem(r, file, line, t0 + 1, &skip, "expected a number, found \"%.*s\"",
@@ -183,10 +237,17 @@ static ts_status parse_row(ts_yolo_reader *r, const char *file, uint64_t line, c
                                    (int)(i - t0 > 40 ? 40 : i - t0), s + t0);
             cls = (int64_t)v;
         } else {
-            if (v < -1 || v > 2)
+            if (is_visibility(r, count)) {
+                if (v != 0 && v != 1 && v != 2)
+                    return row_problem(r, file, line, t0 + 1, &skip,
+                                       "keypoint %zu: visibility %g; expected 0 (not labelled), 1 (labelled, "
+                                       "occluded) or 2 (visible)",
+                                       (count - 5) / 3 + 1, v);
+            } else if (v < -1 || v > 2) {
                 return row_problem(r, file, line, t0 + 1, &skip,
                                    "value %g is far outside [0, 1]: YOLO coordinates are normalized by the image size",
                                    v);
+            }
             if (ts_grow(r->ctx, (void **)&r->nums, &r->nums_cap, count, sizeof *r->nums) != TS_OK) return TS_ERR_NOMEM;
             r->nums[count - 1] = v;
         }
@@ -194,7 +255,7 @@ static ts_status parse_row(ts_yolo_reader *r, const char *file, uint64_t line, c
     }
     if (count == 0) return TS_OK;
     size_t nv = count - 1;
-    if (nv != 4 && nv != 5 && (nv < 6 || nv % 2))
+    if (!r->kpt_k && nv != 4 && nv != 5 && (nv < 6 || nv % 2))
         return row_problem(r, file, line, col0, &skip,
                            "expected 4 numbers (box), 5 (box and score) or an even count of at least 6 (polygon), "
                            "found %zu",
@@ -210,11 +271,11 @@ static ts_status parse_row(ts_yolo_reader *r, const char *file, uint64_t line, c
     if (W <= 0 || H <= 0)
         return row_problem(r, file, line, col0, &skip, "the image's size is unknown, so the row cannot be denormalized");
     const double *v = r->nums;
-    int outside = 0;
-    for (size_t k = 0; k < nv && k < (nv == 5 ? 4u : nv); k++)
+    int outside = 0, boxed = nv <= 5 || r->kpt_k;
+    for (size_t k = 0; k < (boxed ? 4u : nv); k++)
         if (v[k] < 0 || v[k] > 1) outside = 1;
     double bbox[4];
-    if (nv <= 5) {
+    if (boxed) {
         if (v[2] < 0 || v[3] < 0) return row_problem(r, file, line, col0, &skip, "negative box width or height");
         if (v[0] - v[2] / 2 < -1e-9 || v[0] + v[2] / 2 > 1 + 1e-9 || v[1] - v[3] / 2 < -1e-9 ||
             v[1] + v[3] / 2 > 1 + 1e-9)
@@ -223,7 +284,8 @@ static ts_status parse_row(ts_yolo_reader *r, const char *file, uint64_t line, c
         bbox[1] = (v[1] - v[3] / 2) * H;
         bbox[2] = v[2] * W;
         bbox[3] = v[3] * H;
-        st = add_annotation(r, image_id, cls, TS_ANN_BOX, bbox, NULL, 0, nv == 5 ? v[4] : 0, nv == 5);
+        if (r->kpt_k) st = add_pose(r, image_id, cls, bbox, W, H, &outside);
+        else st = add_box(r, image_id, cls, bbox, nv == 5 ? &v[4] : NULL);
     } else {
         double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
         for (size_t k = 0; k < nv; k += 2) {
@@ -233,7 +295,7 @@ static ts_status parse_row(ts_yolo_reader *r, const char *file, uint64_t line, c
             y0 = fmin(y0, r->nums[k + 1]), y1 = fmax(y1, r->nums[k + 1]);
         }
         bbox[0] = x0, bbox[1] = y0, bbox[2] = x1 - x0, bbox[3] = y1 - y0;
-        st = add_annotation(r, image_id, cls, TS_ANN_POLYGON, bbox, r->nums, (uint32_t)nv, 0, 0);
+        st = add_polygon(r, image_id, cls, bbox, r->nums, (uint32_t)nv);
     }
     if (st == TS_OK && !r->names && cls > r->max_class) r->max_class = cls;
     if (outside) r->out_of_range++;

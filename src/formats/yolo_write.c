@@ -1,5 +1,5 @@
 /* YOLO writer: the Ultralytics layout (data.yaml, images/<split>/,
- * labels/<split>/<stem>.txt). Numbers are formatted without printf and each
+ * labels/<split>/<stem>.txt), detection, segmentation or pose rows. Numbers are formatted without printf and each
  * label file is built in memory and written with one write(2), since
  * COCO -> YOLO conversion of ~10^5 images is a benchmarked path. */
 #include <errno.h>
@@ -20,12 +20,14 @@ typedef struct {
     int64_t *class_by_id; /* category id -> class index + 1, for ids in [0, n_by_id) */
     size_t n_by_id;
     int seg;           /* write single-ring polygons as segmentation rows */
+    ts_yolo_pose_plan pose; /* pose.k > 0: every row is a pose row */
     ts_buf text, path;
     ts_strpool *dirs; /* directories created */
     char *dc_path[2];
     int dc_fd[2], dc_next;
     ts_strpool *seen; /* output names in use */
     uint64_t dropped_polygons, dropped_masks, dropped_keypoints, dropped_lines, dropped_labels, no_box;
+    uint64_t no_points, dropped_pose_polygons, dropped_scores; /* pose rows */
     uint64_t renamed;
     char splits[8][64];
     int n_splits;
@@ -161,9 +163,8 @@ static ts_status put_num(ts_buf *b, double v) {
     return ts_buf_append(b, tmp, n);
 }
 
-static ts_status box_row(ywriter *w, int64_t cls, const ts_annotation *a, int W, int H) {
-    const double *b = a->bbox;
-    char tmp[256];
+/* "class cx cy w h" into tmp (at least 256 bytes); returns its length. */
+static size_t format_box(char *tmp, int64_t cls, const double *b, int W, int H) {
     size_t n = ts_format_int(tmp, cls);
     tmp[n++] = ' ';
     n += ts_format_fixed12(tmp + n, (b[0] + b[2] / 2) / W);
@@ -173,6 +174,12 @@ static ts_status box_row(ywriter *w, int64_t cls, const ts_annotation *a, int W,
     n += ts_format_fixed12(tmp + n, b[2] / W);
     tmp[n++] = ' ';
     n += ts_format_fixed12(tmp + n, b[3] / H);
+    return n;
+}
+
+static ts_status box_row(ywriter *w, int64_t cls, const ts_annotation *a, int W, int H) {
+    char tmp[256];
+    size_t n = format_box(tmp, cls, a->bbox, W, H);
     if (a->flags & TS_ANN_HAS_SCORE) {
         tmp[n++] = ' ';
         n += ts_format_fixed12(tmp + n, a->score);
@@ -189,6 +196,31 @@ static ts_status seg_row(ywriter *w, int64_t cls, const ts_annotation *a, int W,
         if (s == TS_OK) s = put_num(&w->text, a->coords[k] / W);
         if (s == TS_OK) s = ts_buf_putc(&w->text, ' ');
         if (s == TS_OK) s = put_num(&w->text, a->coords[k + 1] / H);
+    }
+    return s == TS_OK ? ts_buf_putc(&w->text, '\n') : s;
+}
+
+/* "class cx cy w h" and pose.k points "x y v" (COCO's visibility, 0 0 0
+ * when not labelled). Annotations without that many keypoints get every
+ * point unlabelled, as Ultralytics wants K points on every row. */
+static ts_status pose_row(ywriter *w, int64_t cls, const ts_annotation *a, int W, int H) {
+    int has_points = a->kind == TS_ANN_KEYPOINTS && a->keypoints && a->n_keypoints == w->pose.k;
+    w->no_points += !has_points;
+    w->dropped_pose_polygons += has_points && (a->n_rings > 0 || a->rle_len > 0);
+    w->dropped_scores += (a->flags & TS_ANN_HAS_SCORE) != 0;
+    char tmp[256];
+    ts_status s = ts_buf_append(&w->text, tmp, format_box(tmp, cls, a->bbox, W, H));
+    for (uint32_t k = 0; k < w->pose.k && s == TS_OK; k++) {
+        const double *p = has_points ? a->keypoints + 3 * k : NULL;
+        int vis = !p || !(p[2] > 0) ? 0 : p[2] < 1.5 ? 1 : 2;
+        size_t n = 0;
+        tmp[n++] = ' ';
+        n += vis ? ts_format_fixed12(tmp + n, p[0] / W) : ts_format_int(tmp + n, 0);
+        tmp[n++] = ' ';
+        n += vis ? ts_format_fixed12(tmp + n, p[1] / H) : ts_format_int(tmp + n, 0);
+        tmp[n++] = ' ';
+        tmp[n++] = (char)('0' + vis);
+        s = ts_buf_append(&w->text, tmp, n);
     }
     return s == TS_OK ? ts_buf_putc(&w->text, '\n') : s;
 }
@@ -225,12 +257,12 @@ static ts_status label_text(ywriter *w, size_t index, const ts_image_entry *img,
         switch (a.kind) {
         case TS_ANN_POLYGON: w->dropped_polygons++; break;
         case TS_ANN_MASK: w->dropped_masks++; break;
-        case TS_ANN_KEYPOINTS: w->dropped_keypoints++; break;
+        case TS_ANN_KEYPOINTS: w->dropped_keypoints += !w->pose.k; break;
         case TS_ANN_POLYLINE:
         case TS_ANN_POINTS: w->dropped_lines++; break;
         default: break;
         }
-        s = box_row(w, cls, &a, W, H);
+        s = w->pose.k ? pose_row(w, cls, &a, W, H) : box_row(w, cls, &a, W, H);
     }
     return s;
 }
@@ -313,15 +345,6 @@ static ts_status write_image(ywriter *w, size_t index, const ts_image_entry *img
     return s;
 }
 
-static ts_status put_yaml_string(ts_buf *b, const char *s) {
-    ts_status st = ts_buf_putc(b, '"');
-    for (; *s && st == TS_OK; s++) {
-        if (*s == '"' || *s == '\\') st = ts_buf_putc(b, '\\');
-        if (st == TS_OK) st = *s == '\n' ? ts_buf_puts(b, "\\n") : ts_buf_putc(b, *s);
-    }
-    return st == TS_OK ? ts_buf_putc(b, '"') : st;
-}
-
 static ts_status write_yaml(ywriter *w, size_t n_classes) {
     ts_buf b = {0};
     ts_status s = ts_buf_puts(&b, "# YOLO dataset (Ultralytics layout); paths are relative to this file\n");
@@ -340,10 +363,11 @@ static ts_status write_yaml(ywriter *w, size_t n_classes) {
     }
     for (size_t i = 0; i < n_classes && s == TS_OK; i++) {
         s = ts_buf_printf(&b, "  %zu: ", i);
-        if (s == TS_OK) s = put_yaml_string(&b, names[i] ? names[i] : "");
+        if (s == TS_OK) s = ts_yaml_put_string(&b, names[i] ? names[i] : "");
         if (s == TS_OK) s = ts_buf_putc(&b, '\n');
     }
     free(names);
+    if (s == TS_OK) s = ts_yolo_pose_yaml(&b, w->ds, &w->pose, w->class_of);
     if (s == TS_OK) {
         w->path.len = 0;
         s = ts_buf_printf(&w->path, "%s/data.yaml", w->out);
@@ -354,7 +378,29 @@ static ts_status write_yaml(ywriter *w, size_t n_classes) {
     return s;
 }
 
+static void report_pose(ywriter *w) {
+    if (w->pose.mixed)
+        ts_warn(w->ctx, "yolo: keypoint sets differ in size (%s) and a YOLO pose dataset has one kpt_shape: wrote the "
+                "detection layout", w->pose.mixed);
+    if (!w->pose.k && w->pose.pointless)
+        ts_warn(w->ctx, "yolo: %zu keypoint annotations hold no points (the dataset was read without geometry): "
+                "wrote their boxes", w->pose.pointless);
+    if (!w->pose.k) return;
+    if (w->no_points)
+        ts_warn(w->ctx, "yolo: %llu annotations without %u keypoints written as pose rows with every point 0 0 0 "
+                "(not labelled)", (unsigned long long)w->no_points, w->pose.k);
+    if (w->dropped_pose_polygons)
+        ts_warn(w->ctx, "yolo: dropped the polygons or masks of %llu keypoint annotations (a pose row holds a box and points)",
+                (unsigned long long)w->dropped_pose_polygons);
+    if (w->dropped_scores)
+        ts_warn(w->ctx, "yolo: dropped the scores of %llu predictions (pose rows are written without one)",
+                (unsigned long long)w->dropped_scores);
+    if (w->pose.skeletons)
+        ts_warn(w->ctx, "yolo: dropped the skeletons of %zu categories (YOLO pose keeps none)", w->pose.skeletons);
+}
+
 static void report_dropped(ywriter *w) {
+    report_pose(w);
     if (w->dropped_polygons || w->dropped_masks || w->dropped_keypoints || w->dropped_lines)
         ts_warn(w->ctx,
                 "yolo: wrote boxes only for %llu polygons, %llu masks, %llu keypoint sets and %llu lines/points; "
@@ -385,7 +431,9 @@ ts_status ts_yolo_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, con
     w.seg = (fmt && strcmp(fmt, "yolo") == 0) || (task && strcmp(task, "segment") == 0);
     size_t n_classes = 0;
     ts_atomic_dir *dir = NULL;
-    ts_status s = class_map(&w, &n_classes);
+    ts_status s = ts_yolo_pose_plan_make(ctx, ds, &w.pose);
+    if (w.pose.k) w.seg = 0;
+    if (s == TS_OK) s = class_map(&w, &n_classes);
     if (s == TS_OK) s = ts_strpool_create(&w.seen);
     if (s == TS_OK) s = ts_strpool_create(&w.dirs);
     if (s == TS_OK) s = ts_atomic_dir_open(ctx, path, &dir);
@@ -413,6 +461,7 @@ ts_status ts_yolo_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, con
     }
     free(w.class_of);
     free(w.class_by_id);
+    ts_yolo_pose_plan_free(&w.pose);
     ts_strpool_destroy(w.seen);
     return s;
 }

@@ -19,6 +19,7 @@ typedef struct {
     const char *name;
     ts_yaml_doc *doc;
     ts_yaml_entry *cur; /* key whose block (list or map) is being read */
+    size_t item_indent; /* indent of cur's last block map item */
 } yaml_state;
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -29,7 +30,8 @@ static size_t cut_comment(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (quote) {
-            if (c == quote) quote = 0;
+            if (quote == '"' && c == '\\') i++; /* "a\"b" */
+            else if (c == quote) quote = 0;
         } else if (c == '\'' || c == '"') {
             quote = c;
         } else if (c == '#' && (i == 0 || is_blank(s[i - 1]))) {
@@ -75,24 +77,47 @@ static char *scalar(ts_ctx *ctx, const char *s, size_t n) {
     return out;
 }
 
+/* Append `v` (taken: freed on failure) to an array of `count` strings. */
+static ts_status push_value(ts_ctx *ctx, char ***values, size_t count, char *v) {
+    char **vals = realloc(*values, (count + 1) * sizeof *vals);
+    if (!vals) {
+        free(v);
+        return ts_error(ctx, TS_ERR_NOMEM, "out of memory");
+    }
+    vals[count] = v;
+    *values = vals;
+    return TS_OK;
+}
+
 static ts_status add_item(yaml_state *st, ts_yaml_entry *e, const char *s, size_t n, int64_t index) {
-    char *v = scalar(st->ctx, s, n);
-    if (!v) return TS_ERR_NOMEM;
-    char **vals = realloc(e->values, (e->count + 1) * sizeof *vals);
-    if (vals) e->values = vals;
     int64_t *idx = realloc(e->index, (e->count + 1) * sizeof *idx);
     if (idx) e->index = idx;
-    if (!vals || !idx) {
-        free(v);
-        return ts_error(st->ctx, TS_ERR_NOMEM, "out of memory");
-    }
-    e->values[e->count] = v;
+    ts_yaml_list *lists = realloc(e->lists, (e->count + 1) * sizeof *lists);
+    if (lists) e->lists = lists;
+    if (!idx || !lists) return ts_error(st->ctx, TS_ERR_NOMEM, "out of memory");
+    char *v = scalar(st->ctx, s, n);
+    ts_status status = v ? push_value(st->ctx, &e->values, e->count, v) : TS_ERR_NOMEM;
+    if (status != TS_OK) return status;
     e->index[e->count] = index;
+    e->lists[e->count] = (ts_yaml_list){NULL, 0};
     e->count++;
     return TS_OK;
 }
 
-/* "k: v" as a map item of `e`. */
+/* An item of the list under a map item. */
+static ts_status add_nested_item(yaml_state *st, ts_yaml_list *l, const char *s, size_t n) {
+    char *v = scalar(st->ctx, s, n);
+    ts_status status = v ? push_value(st->ctx, &l->values, l->count, v) : TS_ERR_NOMEM;
+    if (status == TS_OK) l->count++;
+    return status;
+}
+
+enum { FLOW_LIST, FLOW_MAP, FLOW_NESTED };
+
+static ts_status flow_items(yaml_state *st, ts_yaml_entry *e, const char *s, size_t n, int mode);
+
+/* "k: v" as a map item of `e`; a flow list value `[a, b]` is also kept as
+ * the item's nested list. */
 static ts_status add_map_item(yaml_state *st, ts_yaml_entry *e, const char *s, size_t n) {
     const char *colon = memchr(s, ':', n);
     if (!colon) return TS_OK; /* not a map item: ignored */
@@ -103,32 +128,45 @@ static ts_status add_map_item(yaml_state *st, ts_yaml_entry *e, const char *s, s
     if (kn >= 2 && (k[0] == '\'' || k[0] == '"') && k[kn - 1] == k[0]) k++, kn -= 2;
     if (!ts_parse_int_span(k, kn, &key)) key = -1;
     e->is_map = 1;
-    return add_item(st, e, colon + 1, (size_t)(s + n - colon - 1), key);
+    const char *v = colon + 1;
+    size_t vn = (size_t)(s + n - v);
+    trim(&v, &vn);
+    ts_status status = add_item(st, e, v, vn, key);
+    if (status == TS_OK && vn >= 2 && v[0] == '[' && v[vn - 1] == ']')
+        status = flow_items(st, e, v + 1, vn - 2, FLOW_NESTED);
+    return status;
 }
 
 /* Items of a flow list or map between the brackets, split at commas
- * outside quotes. */
-static ts_status flow_items(yaml_state *st, ts_yaml_entry *e, const char *s, size_t n, int map) {
+ * outside quotes and inner brackets. FLOW_NESTED items go to the list of
+ * e's last map item. */
+static ts_status flow_items(yaml_state *st, ts_yaml_entry *e, const char *s, size_t n, int mode) {
     size_t start = 0;
     char quote = 0;
+    int depth = 0;
     int64_t pos = 0;
     for (size_t i = 0; i <= n; i++) {
         char c = i < n ? s[i] : ',';
         if (quote) {
-            if (c == quote) quote = 0;
+            if (quote == '"' && c == '\\') i++;
+            else if (c == quote) quote = 0;
             continue;
         }
         if (c == '\'' || c == '"') {
             quote = c;
             continue;
         }
-        if (c != ',') continue;
+        if (c == '[' || c == '{') depth++;
+        if ((c == ']' || c == '}') && depth > 0) depth--;
+        if (c != ',' || (depth > 0 && i < n)) continue;
         const char *item = s + start;
         size_t len = i - start;
         trim(&item, &len);
         start = i + 1;
         if (!len) continue;
-        ts_status st_ = map ? add_map_item(st, e, item, len) : add_item(st, e, item, len, pos++);
+        ts_status st_ = mode == FLOW_MAP      ? add_map_item(st, e, item, len)
+                        : mode == FLOW_NESTED ? add_nested_item(st, &e->lists[e->count - 1], item, len)
+                                              : add_item(st, e, item, len, pos++);
         if (st_ != TS_OK) return st_;
     }
     return TS_OK;
@@ -151,7 +189,7 @@ static ts_status new_entry(yaml_state *st, const char *key, size_t kn, uint32_t 
 
 ts_status ts_yaml_parse(ts_ctx *ctx, const char *name, const char *text, size_t len, ts_yaml_doc *out) {
     ts_yaml_doc doc = {NULL, 0};
-    yaml_state st = {ctx, name, &doc, NULL};
+    yaml_state st = {ctx, name, &doc, NULL, 0};
     ts_buf flow = {0};
     ts_yaml_entry *flow_entry = NULL;
     char flow_close = 0;
@@ -179,7 +217,7 @@ ts_status ts_yaml_parse(ts_ctx *ctx, const char *name, const char *text, size_t 
             s = ts_buf_append(&flow, " ", 1);
             if (s == TS_OK) s = ts_buf_append(&flow, c, cn);
             if (s == TS_OK && cn && c[cn - 1] == flow_close) {
-                s = flow_items(&st, flow_entry, flow.data, flow.len - 1, flow_close == '}');
+                s = flow_items(&st, flow_entry, flow.data, flow.len - 1, flow_close == '}' ? FLOW_MAP : FLOW_LIST);
                 flow_entry = NULL;
                 flow.len = 0;
             }
@@ -187,12 +225,17 @@ ts_status ts_yaml_parse(ts_ctx *ctx, const char *name, const char *text, size_t 
         }
         if (cn == 0 || (cn >= 3 && memcmp(c, "---", 3) == 0)) continue;
         if (c[0] == '-' && (cn == 1 || is_blank(c[1]))) {
-            /* Block list item (also at indent 0, as Roboflow writes it). */
-            if (st.cur && !st.cur->is_map) s = add_item(&st, st.cur, c + 1, cn - 1, (int64_t)st.cur->count);
+            /* Block list item (also at indent 0, as Roboflow writes it), or
+             * an item of the list under a map item "  0:" with no value. */
+            if (st.cur && !st.cur->is_map)
+                s = add_item(&st, st.cur, c + 1, cn - 1, (int64_t)st.cur->count);
+            else if (st.cur && st.cur->count && indent > st.item_indent && !st.cur->values[st.cur->count - 1][0])
+                s = add_nested_item(&st, &st.cur->lists[st.cur->count - 1], c + 1, cn - 1);
             continue;
         }
         if (indent > 0) {
             if (st.cur) s = add_map_item(&st, st.cur, c, cn);
+            st.item_indent = indent;
             continue;
         }
         /* key: value */
@@ -217,7 +260,7 @@ ts_status ts_yaml_parse(ts_ctx *ctx, const char *name, const char *text, size_t 
         } else if (v[0] == '[' || v[0] == '{') {
             char close = v[0] == '[' ? ']' : '}';
             if (v[vn - 1] == close) {
-                s = flow_items(&st, e, v + 1, vn - 2, close == '}');
+                s = flow_items(&st, e, v + 1, vn - 2, close == '}' ? FLOW_MAP : FLOW_LIST);
             } else {
                 flow_entry = e;
                 flow_close = close;
@@ -246,9 +289,13 @@ void ts_yaml_free(ts_yaml_doc *doc) {
     for (size_t i = 0; i < doc->count; i++) {
         ts_yaml_entry *e = &doc->entries[i];
         free(e->key);
-        for (size_t k = 0; k < e->count; k++) free(e->values[k]);
+        for (size_t k = 0; k < e->count; k++) {
+            free(e->values[k]);
+            ts_strings_free(e->lists[k].values, e->lists[k].count);
+        }
         free(e->values);
         free(e->index);
+        free(e->lists);
     }
     free(doc->entries);
     doc->entries = NULL;
@@ -259,4 +306,13 @@ const ts_yaml_entry *ts_yaml_get(const ts_yaml_doc *doc, const char *key) {
     for (size_t i = 0; i < doc->count; i++)
         if (strcmp(doc->entries[i].key, key) == 0) return &doc->entries[i];
     return NULL;
+}
+
+ts_status ts_yaml_put_string(ts_buf *b, const char *s) {
+    ts_status st = ts_buf_putc(b, '"');
+    for (; *s && st == TS_OK; s++) {
+        if (*s == '"' || *s == '\\') st = ts_buf_putc(b, '\\');
+        if (st == TS_OK) st = *s == '\n' ? ts_buf_puts(b, "\\n") : ts_buf_putc(b, *s);
+    }
+    return st == TS_OK ? ts_buf_putc(b, '"') : st;
 }

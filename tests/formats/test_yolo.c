@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "formats/yolo_internal.h"
-#include "../test.h"
+#include "yolo_testutil.h"
 
 /* Referenced here so a static link pulls the format in (the registry's
  * references are weak). */
@@ -17,8 +17,7 @@ static ts_dataset *read_yolo(ts_ctx *ctx, const char *rel) {
     return ds;
 }
 
-/* The annotation of image `img` (by path) with index k among its own. */
-static int ann_of(const ts_dataset *ds, const char *path, size_t k, ts_annotation *out) {
+int yt_ann(const ts_dataset *ds, const char *path, size_t k, ts_annotation *out) {
     size_t index;
     const size_t *anns;
     size_t n;
@@ -28,7 +27,7 @@ static int ann_of(const ts_dataset *ds, const char *path, size_t k, ts_annotatio
     return 1;
 }
 
-static void check_box(const ts_annotation *a, int64_t cat, double x, double y, double w, double h, double eps) {
+void yt_check_box(const ts_annotation *a, int64_t cat, double x, double y, double w, double h, double eps) {
     CHECK_EQ_INT(a->category_id, cat);
     CHECK_NEAR(a->bbox[0], x, eps);
     CHECK_NEAR(a->bbox[1], y, eps);
@@ -39,11 +38,11 @@ static void check_box(const ts_annotation *a, int64_t cat, double x, double y, d
 /* Datumaro's two boxes on a 15x10 image. */
 static void check_datumaro_pair(const ts_dataset *ds, const char *path) {
     ts_annotation a;
-    if (!CHECK(ann_of(ds, path, 0, &a))) return;
+    if (!CHECK(yt_ann(ds, path, 0, &a))) return;
     CHECK_EQ_INT(a.kind, TS_ANN_BOX);
-    check_box(&a, 2, 0, 2, 4, 2, 1e-4);
-    if (!CHECK(ann_of(ds, path, 1, &a))) return;
-    check_box(&a, 4, 3, 3, 2, 3, 1e-4);
+    yt_check_box(&a, 2, 0, 2, 4, 2, 1e-4);
+    if (!CHECK(yt_ann(ds, path, 1, &a))) return;
+    yt_check_box(&a, 4, 3, 3, 2, 3, 1e-4);
 }
 
 static void check_label_names(const ts_dataset *ds, size_t n) {
@@ -117,8 +116,8 @@ TEST(yolo_reads_roboflow_export) {
     CHECK_STR(c.name, "label_1");
     ts_annotation a;
     /* "0 0.35 0.3 0.3 0.2" on 10x5, no trailing newline */
-    if (CHECK(ann_of(ds, "train/images/train_001.jpg", 0, &a))) check_box(&a, 0, 2, 1, 3, 1, 1e-9);
-    if (CHECK(ann_of(ds, "val/images/val_001.jpg", 1, &a))) check_box(&a, 1, 0, 0, 9, 1, 1e-9);
+    if (CHECK(yt_ann(ds, "train/images/train_001.jpg", 0, &a))) yt_check_box(&a, 0, 2, 1, 3, 1, 1e-9);
+    if (CHECK(yt_ann(ds, "val/images/val_001.jpg", 1, &a))) yt_check_box(&a, 1, 0, 0, 9, 1, 1e-9);
     size_t i;
     if (CHECK(ts_dataset_find_image_path(ds, "val/images/val_001.jpg", &i))) {
         ts_image_entry img;
@@ -141,7 +140,7 @@ TEST(yolo_reads_headerless_flat_labels) {
     ts_dataset_category(ds, 4, &c);
     CHECK_STR(c.name, "class_4");
     ts_annotation a;
-    if (CHECK(ann_of(ds, "2.jpg", 0, &a))) check_box(&a, 1, 0, 2, 4, 2, 1e-4);
+    if (CHECK(yt_ann(ds, "2.jpg", 0, &a))) yt_check_box(&a, 1, 0, 2, 4, 2, 1e-4);
     ts_dataset_destroy(ds);
 }
 
@@ -177,8 +176,8 @@ TEST(yolo_reads_mixed_box_and_polygon_rows) {
         CHECK_STR(img.split, "val");
         CHECK_EQ_INT(img.width, 640);
         ts_annotation a;
-        if (CHECK(ann_of(ds, img.path, 0, &a)))
-            check_box(&a, 1, (0.47265625 - 0.7578125 / 2) * 640, (0.38125 - 0.57421875 / 2) * 640, 0.7578125 * 640,
+        if (CHECK(yt_ann(ds, img.path, 0, &a)))
+            yt_check_box(&a, 1, (0.47265625 - 0.7578125 / 2) * 640, (0.38125 - 0.57421875 / 2) * 640, 0.7578125 * 640,
                       0.57421875 * 640, 1e-9);
     }
     ts_dataset_destroy(ds);
@@ -186,7 +185,7 @@ TEST(yolo_reads_mixed_box_and_polygon_rows) {
 
 /* ---- round trips ------------------------------------------------------------------- */
 
-static void make_png(ts_ctx *ctx, const char *dir, const char *name, int w, int h) {
+void yt_png(ts_ctx *ctx, const char *dir, const char *name, int w, int h) {
     ts_image img;
     CHECK_OK(ctx, ts_image_alloc(ctx, w, h, 3, TS_PIX_U8, &img));
     char *p = ts_path_join(dir, name);
@@ -198,8 +197,7 @@ static void make_png(ts_ctx *ctx, const char *dir, const char *name, int w, int 
     ts_image_free(&img);
 }
 
-/* Same boxes (by image path basename and category name), to eps px. */
-static void check_same_boxes(const ts_dataset *a, const ts_dataset *b, double eps) {
+void yt_same_boxes(const ts_dataset *a, const ts_dataset *b, double eps) {
     CHECK_EQ_INT(ts_dataset_annotation_count(a), ts_dataset_annotation_count(b));
     CHECK_EQ_INT(ts_dataset_image_count(a), ts_dataset_image_count(b));
     for (size_t i = 0; i < ts_dataset_image_count(a); i++) {
@@ -237,8 +235,8 @@ TEST(yolo_round_trip_coco_like_dataset_to_1e6_px) {
     ts_ctx *ctx = ts_test_ctx();
     const char *tmp = ts_test_tmpdir();
     char *src = ts_path_join(tmp, "src"), *out = ts_path_join(tmp, "out");
-    make_png(ctx, src, "a/one.png", 640, 480);
-    make_png(ctx, src, "b/two.png", 101, 37);
+    yt_png(ctx, src, "a/one.png", 640, 480);
+    yt_png(ctx, src, "b/two.png", 101, 37);
     ts_dataset *ds = NULL;
     CHECK_OK(ctx, ts_dataset_create(ctx, &ds));
     CHECK_OK(ctx, ts_dataset_set_root(ctx, ds, src));
@@ -273,7 +271,7 @@ TEST(yolo_round_trip_coco_like_dataset_to_1e6_px) {
     if (back) {
         CHECK_STR(ts_dataset_meta(back, "format"), "yolo");
         CHECK_EQ_INT(ts_dataset_category_count(back), 3);
-        check_same_boxes(ds, back, 1e-6);
+        yt_same_boxes(ds, back, 1e-6);
         size_t i;
         if (CHECK(ts_dataset_find_image_path(back, "images/val/b/two.png", &i))) {
             ts_image_entry e;
@@ -286,7 +284,7 @@ TEST(yolo_round_trip_coco_like_dataset_to_1e6_px) {
         ts_dataset *again = NULL;
         CHECK_OK(ctx, ts_dataset_write(ctx, back, out2, "yolo", &wo));
         CHECK_OK(ctx, ts_dataset_read(ctx, out2, "yolo", NULL, &again));
-        if (again) check_same_boxes(back, again, 1e-9);
+        if (again) yt_same_boxes(back, again, 1e-9);
         ts_dataset_destroy(again);
         free(out2);
     }
@@ -306,7 +304,7 @@ TEST(yolo_round_trip_keeps_polygon_rows) {
     if (ds) CHECK_OK(ctx, ts_dataset_write(ctx, ds, out, "yolo", &wo));
     if (ds) CHECK_OK(ctx, ts_dataset_read(ctx, out, NULL, NULL, &back));
     if (back) {
-        check_same_boxes(ds, back, 1e-6);
+        yt_same_boxes(ds, back, 1e-6);
         size_t polygons = 0;
         for (size_t i = 0; i < ts_dataset_annotation_count(back); i++) {
             ts_annotation a;
@@ -342,7 +340,7 @@ TEST(yolo_fixed12_formatting) {
 
 static char *bad_set(ts_ctx *ctx, const char *name, const char *rows) {
     char *dir = ts_path_join(ts_test_tmpdir(), name);
-    make_png(ctx, dir, "1.png", 20, 10);
+    yt_png(ctx, dir, "1.png", 20, 10);
     char *f = ts_path_join(dir, "1.txt"), *names = ts_path_join(dir, "classes.txt");
     CHECK_OK(ctx, ts_file_write_atomic(ctx, f, rows, strlen(rows)));
     CHECK_OK(ctx, ts_file_write_atomic(ctx, names, "a\nb\nc\n", 6));
@@ -389,7 +387,7 @@ TEST(yolo_lenient_skips_bad_rows_and_warns) {
         CHECK_EQ_INT(ts_dataset_annotation_count(ds), 2);
         ts_annotation a;
         ts_dataset_annotation(ds, 1, &a);
-        check_box(&a, 2, -2, 4, 24, 2, 1e-9);
+        yt_check_box(&a, 2, -2, 4, 24, 2, 1e-9);
     }
     ts_dataset_destroy(ds);
     free(dir);
@@ -398,7 +396,7 @@ TEST(yolo_lenient_skips_bad_rows_and_warns) {
 TEST(yolo_refuses_list_paths_outside_the_dataset) {
     ts_ctx *ctx = ts_test_ctx();
     char *dir = ts_path_join(ts_test_tmpdir(), "hostile");
-    make_png(ctx, dir, "obj_train_data/1.png", 4, 4);
+    yt_png(ctx, dir, "obj_train_data/1.png", 4, 4);
     char *data = ts_path_join(dir, "obj.data"), *list = ts_path_join(dir, "train.txt");
     const char *od = "classes = 1\ntrain = data/train.txt\nnames = data/obj.names\n";
     const char *rows = "data/obj_train_data/1.png\n../../../etc/passwd\n";
@@ -450,7 +448,7 @@ TEST(yolo_yaml_subset_forms) {
         char sub[32];
         snprintf(sub, sizeof sub, "y%zu", k);
         char *d = ts_path_join(dir, sub);
-        make_png(ctx, d, "images/train/1.png", 8, 8);
+        yt_png(ctx, d, "images/train/1.png", 8, 8);
         char *y = ts_path_join(d, "data.yaml"), *l = ts_path_join(d, "labels/train/1.txt");
         char *ld = ts_path_dirname(l);
         CHECK_OK(ctx, ts_mkdirs(ctx, ld));

@@ -1,0 +1,16 @@
+/* Helpers shared by the YOLO detection and pose tests (defined in
+ * test_yolo.c). */
+#ifndef TS_YOLO_TESTUTIL_H
+#define TS_YOLO_TESTUTIL_H
+
+#include "../test.h"
+
+/* A black w x h PNG at dir/name (directories created). */
+void yt_png(ts_ctx *ctx, const char *dir, const char *name, int w, int h);
+/* The annotation of the image whose path is `path`, index k among its own; 0 when absent. */
+int yt_ann(const ts_dataset *ds, const char *path, size_t k, ts_annotation *out);
+void yt_check_box(const ts_annotation *a, int64_t cat, double x, double y, double w, double h, double eps);
+/* Same images and boxes (by image basename and category name), to eps px. */
+void yt_same_boxes(const ts_dataset *a, const ts_dataset *b, double eps);
+
+#endif
