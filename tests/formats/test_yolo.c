@@ -294,15 +294,21 @@ TEST(yolo_round_trip_coco_like_dataset_to_1e6_px) {
     free(out);
 }
 
-TEST(yolo_round_trip_keeps_polygon_rows) {
-    ts_ctx *ctx = ts_test_ctx();
-    char *out = ts_path_join(ts_test_tmpdir(), "sharks");
-    ts_dataset *ds = NULL, *back = NULL;
-    CHECK_OK(ctx, ts_dataset_read(ctx, ts_test_shared("interop/real/roboflow_sharks_tiny/yolov9"), NULL, NULL, &ds));
+void yt_shared_round_trip(ts_ctx *ctx, const char *rel, const char *format, ts_dataset **ds, ts_dataset **back) {
+    char *out = ts_path_join(ts_test_tmpdir(), "round-trip");
+    *ds = *back = NULL;
+    CHECK_OK(ctx, ts_dataset_read(ctx, ts_test_shared(rel), format, NULL, ds));
     ts_write_opts wo = {0};
     wo.copy_images = 1;
-    if (ds) CHECK_OK(ctx, ts_dataset_write(ctx, ds, out, "yolo", &wo));
-    if (ds) CHECK_OK(ctx, ts_dataset_read(ctx, out, NULL, NULL, &back));
+    if (*ds) CHECK_OK(ctx, ts_dataset_write(ctx, *ds, out, "yolo", &wo));
+    if (*ds) CHECK_OK(ctx, ts_dataset_read(ctx, out, NULL, NULL, back));
+    free(out);
+}
+
+TEST(yolo_round_trip_keeps_polygon_rows) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_dataset *ds, *back;
+    yt_shared_round_trip(ctx, "interop/real/roboflow_sharks_tiny/yolov9", NULL, &ds, &back);
     if (back) {
         yt_same_boxes(ds, back, 1e-6);
         size_t polygons = 0;
@@ -315,7 +321,6 @@ TEST(yolo_round_trip_keeps_polygon_rows) {
     }
     ts_dataset_destroy(back);
     ts_dataset_destroy(ds);
-    free(out);
 }
 
 TEST(yolo_fixed12_formatting) {

@@ -243,13 +243,8 @@ TEST(yolo_pose_round_trip_coco_keypoints_to_1e6_px) {
 /* Datumaro's COCO person-keypoints fixture (3 points, names left empty). */
 TEST(yolo_pose_round_trip_datumaro_coco_keypoints) {
     ts_ctx *ctx = ts_test_ctx();
-    char *out = ts_path_join(ts_test_tmpdir(), "dm");
-    ts_dataset *ds = NULL, *back = NULL;
-    CHECK_OK(ctx, ts_dataset_read(ctx, ts_test_shared("interop/datumaro/coco/coco_person_keypoints"), "coco", NULL, &ds));
-    ts_write_opts wo = {0};
-    wo.copy_images = 1;
-    if (ds) CHECK_OK(ctx, ts_dataset_write(ctx, ds, out, "yolo", &wo));
-    if (ds) CHECK_OK(ctx, ts_dataset_read(ctx, out, NULL, NULL, &back));
+    ts_dataset *ds, *back;
+    yt_shared_round_trip(ctx, "interop/datumaro/coco/coco_person_keypoints", "coco", &ds, &back);
     if (back) {
         CHECK_EQ_INT(ts_dataset_annotation_count(back), 3);
         yt_same_boxes(ds, back, 1e-6);
@@ -263,7 +258,6 @@ TEST(yolo_pose_round_trip_datumaro_coco_keypoints) {
     }
     ts_dataset_destroy(back);
     ts_dataset_destroy(ds);
-    free(out);
 }
 
 TEST(yolo_pose_mixed_sizes_write_the_detection_layout) {

@@ -12,5 +12,8 @@ int yt_ann(const ts_dataset *ds, const char *path, size_t k, ts_annotation *out)
 void yt_check_box(const ts_annotation *a, int64_t cat, double x, double y, double w, double h, double eps);
 /* Same images and boxes (by image basename and category name), to eps px. */
 void yt_same_boxes(const ts_dataset *a, const ts_dataset *b, double eps);
+/* Read ../shared/`rel` (format NULL: detected), write it as YOLO with its
+ * images into the test's tmp dir and read that back; NULL on failure. */
+void yt_shared_round_trip(ts_ctx *ctx, const char *rel, const char *format, ts_dataset **ds, ts_dataset **back);
 
 #endif
