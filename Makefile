@@ -85,7 +85,8 @@ bench: setup
 # libFuzzer targets (clang), each seeded from the test fixtures:
 # `make fuzz` builds them into build-fuzz/; `bash fuzz/run.sh SECONDS` runs each.
 FUZZ_DIR := build-fuzz
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Isrc $(PKG_CFLAGS) -fno-omit-frame-pointer
+# UBSan aborts (no recovery), so undefined behaviour fails a run like a crash
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -Isrc $(PKG_CFLAGS) -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
 

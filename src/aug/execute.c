@@ -439,6 +439,34 @@ static const aug_op *find_index(const aug_op *op, int index) {
     return NULL;
 }
 
+/* The values a param may take: its declared range, the indices of its
+ * choices, 0 or 1 for a flag. */
+static void param_domain(const aug_param_spec *sp, double *min, double *max) {
+    *min = sp->min, *max = sp->max;
+    if (sp->type == PARAM_BOOL) *min = 0, *max = 1;
+    if (sp->type == PARAM_ENUM) {
+        int n = 0;
+        while (sp->choices[n]) n++;
+        *min = 0, *max = n - 1;
+    }
+}
+
+/* A logged draw must be one the op could have made: each param inside its
+ * domain (whole for all but plain numbers), each extra finite and below
+ * 2^40 in magnitude (extras are positions, sizes, 32-bit seeds and packed
+ * hole positions). Returns the index of the first bad value, or -1. */
+static int replay_bad_value(const aug_op_def *def, const aug_draw *d) {
+    int i = 0;
+    for (const aug_param_spec *sp = def->params; sp && sp->name && i < d->n; sp++, i++) {
+        double v = d->v[i], min, max;
+        param_domain(sp, &min, &max);
+        if (!(v >= min && v <= max) || (sp->type != PARAM_NUMBER && v != floor(v))) return i;
+    }
+    for (; i < d->n; i++)
+        if (!(fabs(d->v[i]) < 0x1p40)) return i;
+    return -1;
+}
+
 ts_status ts_aug_replay(ts_ctx *ctx, const ts_aug_pipeline *p, const char *line, size_t len, ts_aug_sample *sample) {
     ts_status s = check_sample(ctx, sample);
     if (s != TS_OK) return s;
@@ -461,7 +489,16 @@ ts_status ts_aug_replay(ts_ctx *ctx, const ts_aug_pipeline *p, const char *line,
         aug_draw d;
         memset(&d, 0, sizeof d);
         d.n = (int)vals->u.arr.count;
-        for (int i = 0; i < d.n; i++) d.v[i] = vals->u.arr.items[i].u.num.value;
+        for (int i = 0; i < d.n; i++) {
+            const ts_jvalue *v = &vals->u.arr.items[i];
+            d.v[i] = v->type == TS_JNUMBER ? v->u.num.value : NAN; /* a non-number fails the check below */
+        }
+        int bad = replay_bad_value(op->def, &d);
+        if (bad >= 0) {
+            s = ts_error(ctx, TS_ERR_INVALID, "replay log: entry %zu (op \"%s\"): value %d is out of range", k, name,
+                         bad + 1);
+            break;
+        }
         aug_view view;
         make_view(&x, &view);
         s = execute(&x, op->def, op->index, &d, &view);

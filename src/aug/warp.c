@@ -78,6 +78,11 @@ void aug_mat_apply(const double m[9], double x, double y, double *ox, double *oy
 
 static int near_int(double v) { return fabs(v - nearbyint(v)) < 1e-7; }
 
+/* A shift in pixels clamped to +-2^30 (NaN to -2^30): images are far
+ * smaller, so the result is the same, and it converts to int without
+ * overflow. */
+static double clamp_shift(double v) { return !(v > -0x1p30) ? -0x1p30 : v > 0x1p30 ? 0x1p30 : v; }
+
 #ifdef AUG_X86
 /* 64 / c pixels a step, reversed by one byte permute; returns the pixels done. */
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) static int reversed_vbmi(uint8_t *dst, const uint8_t *src_last,
@@ -133,8 +138,9 @@ static void copy_reversed(uint8_t *dst, const uint8_t *src_last, int n, int c) {
 static void copy_shift(const ts_image *src, const double inv[9], int border, const uint8_t *fill, ts_image *out) {
     int c = src->c, W = src->w;
     int sx = inv[0] > 0 ? 1 : -1, sy = inv[4] > 0 ? 1 : -1;
-    /* output pixel x covers [x, x+1): its centre maps to inv(x + .5) */
-    int x0 = (int)floor(inv[0] * 0.5 + inv[2]), y0 = (int)floor(inv[4] * 0.5 + inv[5]);
+    /* output pixel x covers [x, x+1): its centre maps to inv(x + .5); a
+     * shift past 2^30 px leaves every pixel outside just as 2^30 does */
+    int x0 = (int)floor(clamp_shift(inv[0] * 0.5 + inv[2])), y0 = (int)floor(clamp_shift(inv[4] * 0.5 + inv[5]));
     /* output columns [a, b) read source columns inside [0, W) */
     int a, b;
     if (sx > 0) a = x0 < 0 ? -x0 : 0, b = W - x0;
@@ -258,7 +264,7 @@ static ts_status flip_rows_in_place(ts_ctx *ctx, ts_image *img, int horizontal, 
 int aug_crop_in_place(ts_image *img, const double m[9], int w, int h) {
     int translation = fabs(m[0] - 1) < 1e-12 && m[1] == 0 && m[3] == 0 && fabs(m[4] - 1) < 1e-12 && m[6] == 0 &&
                       m[7] == 0 && m[8] == 1;
-    if (!translation || !near_int(m[2]) || !near_int(m[5])) return 0;
+    if (!translation || !near_int(m[2]) || !near_int(m[5]) || fabs(m[2]) > 0x1p30 || fabs(m[5]) > 0x1p30) return 0;
     long x0 = -lround(m[2]), y0 = -lround(m[5]); /* output (0, 0) shows input (x0, y0) */
     if (x0 < 0 || y0 < 0 || x0 + w > img->w || y0 + h > img->h) return 0;
     if (!img->block) img->block = img->data;

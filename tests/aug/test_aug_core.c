@@ -158,6 +158,35 @@ TEST(aug_is_identical_for_any_thread_count_and_replays) {
     ts_aug_pipeline_destroy(p);
 }
 
+/* A replay line is checked before it is applied: params inside their
+ * domains, extras finite and bounded, numbers only. A hostile log gets an
+ * error naming the entry, never a conversion past int's range. */
+TEST(aug_replay_refuses_values_the_pipeline_cannot_draw) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_aug_pipeline *p = pipe_of(ctx, "{\"ops\": [{\"op\": \"random_crop\", \"width\": 20, \"height\": 10}, "
+                                      "{\"op\": \"rotate\", \"deg\": 5, \"border\": \"reflect\"}]}");
+    static const char *const good = "{\"ops\": [{\"i\": 1, \"op\": \"random_crop\", \"v\": [20, 10, 12, 14]}, "
+                                    "{\"i\": 2, \"op\": \"rotate\", \"v\": [5, 1, 0, 1]}]}";
+    static const char *const bad[][2] = {
+        {"{\"ops\": [{\"i\": 1, \"op\": \"random_crop\", \"v\": [1e96, 10, 12, 14]}]}", "value 1 is out of range"},
+        {"{\"ops\": [{\"i\": 1, \"op\": \"random_crop\", \"v\": [20.5, 10, 12, 14]}]}", "value 1 is out of range"},
+        {"{\"ops\": [{\"i\": 1, \"op\": \"random_crop\", \"v\": [20, 10, 2e20, 14]}]}", "value 3 is out of range"},
+        {"{\"ops\": [{\"i\": 1, \"op\": \"random_crop\", \"v\": [20, \"10\", 12, 14]}]}", "value 2 is out of range"},
+        {"{\"ops\": [{\"i\": 2, \"op\": \"rotate\", \"v\": [5, 7, 0, 1]}]}", "entry 0 (op \"rotate\"): value 2"},
+    };
+    ts_aug_sample s;
+    shape_sample(ctx, &s, 40, 30, 3);
+    CHECK_OK(ctx, ts_aug_replay(ctx, p, good, strlen(good), &s));
+    CHECK_EQ_INT(s.image.w, 20);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ts_aug_sample_clear(&s);
+        shape_sample(ctx, &s, 40, 30, 3);
+        CHECK_FAILS(ctx, ts_aug_replay(ctx, p, bad[i][0], strlen(bad[i][0]), &s), bad[i][1]);
+    }
+    ts_aug_sample_clear(&s);
+    ts_aug_pipeline_destroy(p);
+}
+
 TEST(aug_pipeline_errors_name_the_op_and_field) {
     ts_ctx *ctx = ts_test_ctx();
     ts_aug_pipeline *p = NULL;
