@@ -195,6 +195,15 @@ static size_t count_fields(const char *s, size_t n, uint64_t *col0) {
     return fields;
 }
 
+/* Normalized values may reach a little past the image: coordinates lie in
+ * [-1, 2], so a box's width or height (fields 3 and 4) up to 3. */
+static double field_limit(size_t field) { return field == 3 || field == 4 ? 3 : 2; }
+
+static ts_status far_outside(ts_yolo_reader *r, const char *file, uint64_t line, uint64_t col, int *skip, double v) {
+    return row_problem(r, file, line, col, skip,
+                       "value %g is far outside [0, 1]: YOLO coordinates are normalized by the image size", v);
+}
+
 /* 1 when field `field` (0 = class) of a pose row is a visibility. */
 static int is_visibility(const ts_yolo_reader *r, size_t field) {
     return r->kpt_dim == 3 && field >= 5 && (field - 5) % 3 == 2;
@@ -206,7 +215,7 @@ static ts_status parse_row(ts_yolo_reader *r, const char *file, uint64_t line, c
     int skip = 0;
     size_t i = 0, count = 0;
     int64_t cls = 0;
-    uint64_t col0 = 0;
+    uint64_t col0 = 0, size_col[2] = {0, 0};
     ts_status st;
     if (r->kpt_k) {
         size_t want = 5 + (size_t)r->kpt_k * r->kpt_dim, fields = count_fields(s, n, &col0);
@@ -243,11 +252,10 @@ static ts_status parse_row(ts_yolo_reader *r, const char *file, uint64_t line, c
                                        "keypoint %zu: visibility %g; expected 0 (not labelled), 1 (labelled, "
                                        "occluded) or 2 (visible)",
                                        (count - 5) / 3 + 1, v);
-            } else if (v < -1 || v > 2) {
-                return row_problem(r, file, line, t0 + 1, &skip,
-                                   "value %g is far outside [0, 1]: YOLO coordinates are normalized by the image size",
-                                   v);
+            } else if (v < -1 || v > field_limit(count)) {
+                return far_outside(r, file, line, t0 + 1, &skip, v);
             }
+            if (count == 3 || count == 4) size_col[count - 3] = t0 + 1;
             if (ts_grow(r->ctx, (void **)&r->nums, &r->nums_cap, count, sizeof *r->nums) != TS_OK) return TS_ERR_NOMEM;
             r->nums[count - 1] = v;
         }
@@ -272,6 +280,8 @@ static ts_status parse_row(ts_yolo_reader *r, const char *file, uint64_t line, c
         return row_problem(r, file, line, col0, &skip, "the image's size is unknown, so the row cannot be denormalized");
     const double *v = r->nums;
     int outside = 0, boxed = nv <= 5 || r->kpt_k;
+    for (int k = 2; k < 4 && !boxed; k++) /* polygon coordinates, not a size */
+        if (v[k] > 2) return far_outside(r, file, line, size_col[k - 2], &skip, v[k]);
     for (size_t k = 0; k < (boxed ? 4u : nv); k++)
         if (v[k] < 0 || v[k] > 1) outside = 1;
     double bbox[4];

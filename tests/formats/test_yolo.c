@@ -323,6 +323,38 @@ TEST(yolo_round_trip_keeps_polygon_rows) {
     ts_dataset_destroy(ds);
 }
 
+/* A box from -0.1 W to 2 W (the widest extent the reader accepts) is 2.1
+ * wide normalized: written and read back, not refused as "far outside". */
+TEST(yolo_round_trip_keeps_boxes_reaching_past_both_edges) {
+    ts_ctx *ctx = ts_test_ctx();
+    const char *tmp = ts_test_tmpdir();
+    char *src = ts_path_join(tmp, "src"), *out = ts_path_join(tmp, "out");
+    yt_png(ctx, src, "1.png", 20, 10);
+    ts_dataset *ds = NULL, *back = NULL;
+    CHECK_OK(ctx, ts_dataset_create(ctx, &ds));
+    CHECK_OK(ctx, ts_dataset_set_root(ctx, ds, src));
+    ts_category c = ts_category_empty();
+    c.id = 0, c.name = "a";
+    CHECK_OK(ctx, ts_dataset_add_category(ctx, ds, &c, NULL));
+    ts_image_entry img = ts_image_entry_empty();
+    img.id = 1, img.path = "1.png", img.width = 20, img.height = 10;
+    CHECK_OK(ctx, ts_dataset_add_image(ctx, ds, &img, NULL));
+    ts_annotation a = ts_annotation_empty();
+    a.id = 1, a.image_id = 1, a.category_id = 0, a.kind = TS_ANN_BOX, a.flags = TS_ANN_HAS_BOX;
+    const double box[4] = {-2, -10, 42, 30};
+    memcpy(a.bbox, box, sizeof box);
+    CHECK_OK(ctx, ts_dataset_add_annotation(ctx, ds, &a, NULL));
+    ts_write_opts wo = {0};
+    wo.copy_images = 1;
+    CHECK_OK(ctx, ts_dataset_write(ctx, ds, out, "yolo", &wo));
+    CHECK_OK(ctx, ts_dataset_read(ctx, out, NULL, NULL, &back));
+    if (back) yt_same_boxes(ds, back, 1e-9);
+    ts_dataset_destroy(back);
+    ts_dataset_destroy(ds);
+    free(src);
+    free(out);
+}
+
 TEST(yolo_fixed12_formatting) {
     char buf[64];
     ts_format_fixed12(buf, 0.5);
@@ -368,6 +400,9 @@ TEST(yolo_rejects_malformed_rows_with_position) {
     free(dir);
     dir = bad_set(ctx, "pixels", "0 120 40 30 20\n");
     CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "yolo", NULL, &ds), "normalized");
+    free(dir);
+    dir = bad_set(ctx, "polygon", "0 0.1 0.1 2.5 0.1 0.5 0.9\n"); /* a coordinate, not a box width */
+    CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "yolo", NULL, &ds), "1.txt:1:11: value 2.5 is far outside");
     free(dir);
     dir = bad_set(ctx, "count", "0 0.5 0.5 0.1\n");
     CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "yolo", NULL, &ds), "found 3");
