@@ -151,14 +151,15 @@ static int run_decode(decode_job *j) {
         return 1;
     }
     /* When each output pixel is a block's DC term, a whole progressive image
-     * needs only the scans that carry DC. No block smoothing, which would
-     * guess the missing AC terms (unused then anyway). */
+     * needs only the scans that carry DC. */
     int dc_only = j->dc_scans_only && ci->progressive_mode && output_is_dc_only(ci) && r.x == 0 && r.y == 0 &&
                   r.w == (int)ci->output_width && r.h == (int)ci->output_height;
-    if (dc_only) {
-        ci->buffered_image = TRUE;
-        ci->do_block_smoothing = FALSE;
-    }
+    if (dc_only) ci->buffered_image = TRUE;
+    /* No block smoothing: for a progressive file whose scans leave AC terms
+     * unsent, libjpeg guesses them from the neighbouring blocks, and guesses
+     * differently for a window (skipped rows) than for the whole image. A
+     * complete file has nothing to guess, so its pixels do not change. */
+    ci->do_block_smoothing = FALSE;
     jpeg_start_decompress(ci);
     if (dc_only) read_dc_scans(ci);
     /* libjpeg widens a crop to iMCU boundaries on the left but treats its
