@@ -33,7 +33,8 @@ static void put(ts_ctx *ctx, const char *dir, const char *name, const void *d, s
 
 static void setup(ts_ctx *ctx) {
     if (out[0]) return;
-    for (int i = 0; i < SETS; i++) snprintf(dirs[i], sizeof dirs[i], "/dev/shm/fuzz_yolo_pose_%d/s%d", (int)getpid(), i);
+    for (int i = 0; i < SETS; i++)
+        snprintf(dirs[i], sizeof dirs[i], "/dev/shm/fuzz_yolo_pose_%d/s%d", (int)getpid(), i);
     snprintf(out, sizeof out, "/dev/shm/fuzz_yolo_pose_%d/out", (int)getpid());
     ts_image img;
     uint8_t *png = NULL;

@@ -1,7 +1,8 @@
 /* YOLO writer: the Ultralytics layout (data.yaml, images/<split>/,
- * labels/<split>/<stem>.txt), detection, segmentation or pose rows. Numbers are formatted without printf and each
- * label file is built in memory and written with one write(2), since
- * COCO -> YOLO conversion of ~10^5 images is a benchmarked path. */
+ * labels/<split>/<stem>.txt) with detection, segmentation or pose rows.
+ * Numbers are formatted without printf and each label file is built in
+ * memory and written with one write(2), since COCO -> YOLO conversion of
+ * ~10^5 images is a benchmarked path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -390,7 +391,8 @@ static void report_pose(ywriter *w) {
         ts_warn(w->ctx, "yolo: %llu annotations without %u keypoints written as pose rows with every point 0 0 0 "
                 "(not labelled)", (unsigned long long)w->no_points, w->pose.k);
     if (w->dropped_pose_polygons)
-        ts_warn(w->ctx, "yolo: dropped the polygons or masks of %llu keypoint annotations (a pose row holds a box and points)",
+        ts_warn(w->ctx,
+                "yolo: dropped the polygons or masks of %llu keypoint annotations (a pose row holds a box and points)",
                 (unsigned long long)w->dropped_pose_polygons);
     if (w->dropped_scores)
         ts_warn(w->ctx, "yolo: dropped the scores of %llu predictions (pose rows are written without one)",
