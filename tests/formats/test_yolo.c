@@ -185,6 +185,43 @@ TEST(yolo_reads_mixed_box_and_polygon_rows) {
 
 /* ---- round trips ------------------------------------------------------------------- */
 
+void yt_add_category(ts_ctx *ctx, ts_dataset *ds, int64_t id, const char *name, const char *const *kps, uint32_t k,
+                     const int32_t *skeleton, uint32_t n_skeleton) {
+    ts_category c = ts_category_empty();
+    c.id = id;
+    c.name = name;
+    c.keypoints = kps;
+    c.n_keypoints = k;
+    c.skeleton = skeleton;
+    c.n_skeleton = n_skeleton;
+    CHECK_OK(ctx, ts_dataset_add_category(ctx, ds, &c, NULL));
+}
+
+void yt_add_image(ts_ctx *ctx, ts_dataset *ds, int64_t id, const char *path, int w, int h, const char *split) {
+    ts_image_entry img = ts_image_entry_empty();
+    img.id = id, img.path = path, img.width = w, img.height = h, img.split = split;
+    CHECK_OK(ctx, ts_dataset_add_image(ctx, ds, &img, NULL));
+}
+
+void yt_add_ann(ts_ctx *ctx, ts_dataset *ds, int64_t id, int64_t image, int64_t cat, const double box[4],
+                const double *kps, uint32_t k) {
+    ts_annotation a = ts_annotation_empty();
+    a.id = id, a.image_id = image, a.category_id = cat;
+    a.kind = k ? TS_ANN_KEYPOINTS : TS_ANN_BOX;
+    a.flags = TS_ANN_HAS_BOX;
+    memcpy(a.bbox, box, sizeof a.bbox);
+    a.keypoints = kps;
+    a.n_keypoints = k;
+    CHECK_OK(ctx, ts_dataset_add_annotation(ctx, ds, &a, NULL));
+}
+
+ts_dataset *yt_new_dataset(ts_ctx *ctx, const char *root) {
+    ts_dataset *ds = NULL;
+    CHECK_OK(ctx, ts_dataset_create(ctx, &ds));
+    if (ds) CHECK_OK(ctx, ts_dataset_set_root(ctx, ds, root));
+    return ds;
+}
+
 void yt_png(ts_ctx *ctx, const char *dir, const char *name, int w, int h) {
     ts_image img;
     CHECK_OK(ctx, ts_image_alloc(ctx, w, h, 3, TS_PIX_U8, &img));
@@ -330,20 +367,11 @@ TEST(yolo_round_trip_keeps_boxes_reaching_past_both_edges) {
     const char *tmp = ts_test_tmpdir();
     char *src = ts_path_join(tmp, "src"), *out = ts_path_join(tmp, "out");
     yt_png(ctx, src, "1.png", 20, 10);
-    ts_dataset *ds = NULL, *back = NULL;
-    CHECK_OK(ctx, ts_dataset_create(ctx, &ds));
-    CHECK_OK(ctx, ts_dataset_set_root(ctx, ds, src));
-    ts_category c = ts_category_empty();
-    c.id = 0, c.name = "a";
-    CHECK_OK(ctx, ts_dataset_add_category(ctx, ds, &c, NULL));
-    ts_image_entry img = ts_image_entry_empty();
-    img.id = 1, img.path = "1.png", img.width = 20, img.height = 10;
-    CHECK_OK(ctx, ts_dataset_add_image(ctx, ds, &img, NULL));
-    ts_annotation a = ts_annotation_empty();
-    a.id = 1, a.image_id = 1, a.category_id = 0, a.kind = TS_ANN_BOX, a.flags = TS_ANN_HAS_BOX;
+    ts_dataset *ds = yt_new_dataset(ctx, src), *back = NULL;
+    yt_add_category(ctx, ds, 0, "a", NULL, 0, NULL, 0);
+    yt_add_image(ctx, ds, 1, "1.png", 20, 10, "train");
     const double box[4] = {-2, -10, 42, 30};
-    memcpy(a.bbox, box, sizeof box);
-    CHECK_OK(ctx, ts_dataset_add_annotation(ctx, ds, &a, NULL));
+    yt_add_ann(ctx, ds, 1, 1, 0, box, NULL, 0);
     ts_write_opts wo = {0};
     wo.copy_images = 1;
     CHECK_OK(ctx, ts_dataset_write(ctx, ds, out, "yolo", &wo));

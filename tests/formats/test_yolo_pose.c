@@ -104,36 +104,6 @@ TEST(yolo_pose_two_values_per_point) {
 
 /* ---- round trips ------------------------------------------------------------------ */
 
-static void add_category(ts_ctx *ctx, ts_dataset *ds, int64_t id, const char *name, const char *const *kps, uint32_t k,
-                         const int32_t *skeleton, uint32_t n_skeleton) {
-    ts_category c = ts_category_empty();
-    c.id = id;
-    c.name = name;
-    c.keypoints = kps;
-    c.n_keypoints = k;
-    c.skeleton = skeleton;
-    c.n_skeleton = n_skeleton;
-    CHECK_OK(ctx, ts_dataset_add_category(ctx, ds, &c, NULL));
-}
-
-static void add_image(ts_ctx *ctx, ts_dataset *ds, int64_t id, const char *path, int w, int h, const char *split) {
-    ts_image_entry img = ts_image_entry_empty();
-    img.id = id, img.path = path, img.width = w, img.height = h, img.split = split;
-    CHECK_OK(ctx, ts_dataset_add_image(ctx, ds, &img, NULL));
-}
-
-static void add_points(ts_ctx *ctx, ts_dataset *ds, int64_t id, int64_t image, int64_t cat, const double box[4],
-                       const double *kps, uint32_t k) {
-    ts_annotation a = ts_annotation_empty();
-    a.id = id, a.image_id = image, a.category_id = cat;
-    a.kind = k ? TS_ANN_KEYPOINTS : TS_ANN_BOX;
-    a.flags = TS_ANN_HAS_BOX;
-    memcpy(a.bbox, box, sizeof a.bbox);
-    a.keypoints = kps;
-    a.n_keypoints = k;
-    CHECK_OK(ctx, ts_dataset_add_annotation(ctx, ds, &a, NULL));
-}
-
 /* Same keypoints, annotation by annotation of each image (matched by
  * basename), to eps px with equal visibility. */
 static void check_same_points(const ts_dataset *a, const ts_dataset *b, double eps) {
@@ -170,22 +140,20 @@ TEST(yolo_pose_round_trip_coco_keypoints_to_1e6_px) {
     char *src = ts_path_join(tmp, "src"), *out = ts_path_join(tmp, "out"), *out2 = ts_path_join(tmp, "out2");
     yt_png(ctx, src, "a/one.png", 640, 480);
     yt_png(ctx, src, "b/two.png", 101, 37);
-    ts_dataset *ds = NULL;
-    CHECK_OK(ctx, ts_dataset_create(ctx, &ds));
-    CHECK_OK(ctx, ts_dataset_set_root(ctx, ds, src));
+    ts_dataset *ds = yt_new_dataset(ctx, src);
     const char *const names[] = {"nose", "left_eye", "right_eye", "neck"};
     const int32_t skeleton[] = {1, 2, 1, 3, 1, 4};
-    add_category(ctx, ds, 1, "person", names, 4, skeleton, 3);
-    add_category(ctx, ds, 3, "car", NULL, 0, NULL, 0);
-    add_image(ctx, ds, 10, "a/one.png", 640, 480, "train");
-    add_image(ctx, ds, 20, "b/two.png", 101, 37, "val");
+    yt_add_category(ctx, ds, 1, "person", names, 4, skeleton, 3);
+    yt_add_category(ctx, ds, 3, "car", NULL, 0, NULL, 0);
+    yt_add_image(ctx, ds, 10, "a/one.png", 640, 480, "train");
+    yt_add_image(ctx, ds, 20, "b/two.png", 101, 37, "val");
     const double box1[] = {12.345678901, 200.5, 99.999999, 70.75}, box2[] = {1.0 / 3, 2.0 / 7, 50.125, 9.9},
                  box3[] = {100.0 / 3, 0.1, 0.2, 36.9};
     const double kp1[] = {20.123456789, 210.5, 2, 0, 0, 0, 1.0 / 3, 200 + 2.0 / 7, 1, 639.999, 479.5, 2};
     const double kp2[] = {10.1, 5.2, 2, 30.0 / 7, 4, 1, 0, 0, 0, 100.0 / 3, 30.5, 2};
-    add_points(ctx, ds, 1, 10, 1, box1, kp1, 4);
-    add_points(ctx, ds, 2, 20, 1, box2, kp2, 4);
-    add_points(ctx, ds, 3, 20, 3, box3, NULL, 0);
+    yt_add_ann(ctx, ds, 1, 10, 1, box1, kp1, 4);
+    yt_add_ann(ctx, ds, 2, 20, 1, box2, kp2, 4);
+    yt_add_ann(ctx, ds, 3, 20, 3, box3, NULL, 0);
     ts_buf warnings = {0};
     ts_ctx_set_warning_fn(ctx, collect_warning, &warnings);
     ts_write_opts wo = {0};
@@ -266,15 +234,13 @@ TEST(yolo_pose_mixed_sizes_write_the_detection_layout) {
     const char *tmp = ts_test_tmpdir();
     char *src = ts_path_join(tmp, "src"), *out = ts_path_join(tmp, "out");
     yt_png(ctx, src, "1.png", 20, 10);
-    ts_dataset *ds = NULL;
-    CHECK_OK(ctx, ts_dataset_create(ctx, &ds));
-    CHECK_OK(ctx, ts_dataset_set_root(ctx, ds, src));
-    add_category(ctx, ds, 0, "person", NULL, 0, NULL, 0);
-    add_category(ctx, ds, 1, "hand", NULL, 0, NULL, 0);
-    add_image(ctx, ds, 1, "1.png", 20, 10, "train");
+    ts_dataset *ds = yt_new_dataset(ctx, src);
+    yt_add_category(ctx, ds, 0, "person", NULL, 0, NULL, 0);
+    yt_add_category(ctx, ds, 1, "hand", NULL, 0, NULL, 0);
+    yt_add_image(ctx, ds, 1, "1.png", 20, 10, "train");
     const double box[] = {2, 2, 4, 4}, kps[] = {3, 3, 2, 4, 4, 2, 5, 5, 1};
-    add_points(ctx, ds, 1, 1, 0, box, kps, 2);
-    add_points(ctx, ds, 2, 1, 1, box, kps, 3);
+    yt_add_ann(ctx, ds, 1, 1, 0, box, kps, 2);
+    yt_add_ann(ctx, ds, 2, 1, 1, box, kps, 3);
     ts_buf warnings = {0};
     ts_ctx_set_warning_fn(ctx, collect_warning, &warnings);
     ts_write_opts wo = {0};
