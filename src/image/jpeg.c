@@ -65,7 +65,26 @@ typedef struct {
     uint8_t *row;  /* one decoded row of the whole scaled width, 4 bytes a pixel */
     int cmyk;
     const char *why; /* a failure found outside libjpeg */
+    /* libjpeg's own sample-array allocator, wrapped by zeroed_sarray */
+    JSAMPARRAY (*alloc_sarray)(j_common_ptr cinfo, int pool_id, JDIMENSION samplesperrow, JDIMENSION numrows);
 } decode_job;
+
+/* libjpeg-turbo's SIMD upsamplers and colour converters read past a row's
+ * last sample into its padding, which libjpeg never writes: with 4:4:0,
+ * 3x1 and similar sampling an edge pixel took part of its value from
+ * uninitialised memory (valgrind showed it, and the jpeg fuzzer's crop
+ * oracle saw a window and the full decode disagree). Every sample array
+ * libjpeg asks for is allocated a whole number of 64-byte vectors wide, as
+ * its allocator rounds it anyway, and zeroed across that width, so the
+ * pixels depend on the file alone. */
+static JSAMPARRAY zeroed_sarray(j_common_ptr cinfo, int pool_id, JDIMENSION samplesperrow, JDIMENSION numrows) {
+    decode_job *j = cinfo->client_data;
+    JDIMENSION wide = samplesperrow + (JDIMENSION)(63 - (samplesperrow + 63) % 64);
+    if (wide < samplesperrow) wide = samplesperrow; /* no wrap-around; libjpeg refuses such widths anyway */
+    JSAMPARRAY rows = j->alloc_sarray(cinfo, pool_id, wide, numrows);
+    for (JDIMENSION i = 0; i < numrows; i++) memset(rows[i], 0, (size_t)wide * sizeof(JSAMPLE));
+    return rows;
+}
 
 /* CMYK (as Adobe writes it, inverted, or plain) to `channels` of RGB-based
  * output; gray uses the BT.601 weights of color.c. */
@@ -123,11 +142,40 @@ static void read_dc_scans(struct jpeg_decompress_struct *ci) {
     jpeg_start_output(ci, ci->input_scan_number);
 }
 
+/* Whether every component is upsampled by 1 or 2 each way (4:4:4, 4:2:2,
+ * 4:2:0, 4:4:0 ...). Other ratios go through libjpeg's generic upsampler,
+ * which does not give a cropped or row-skipped window the pixels of the
+ * same window of the whole image (3x1, 1x4 and 2x4 luma over 1x1 chroma,
+ * at reduced scale, differ); such files, rare, are decoded whole rows from
+ * the top. */
+static int plain_sampling(const struct jpeg_decompress_struct *ci) {
+    for (int c = 0; c < ci->num_components; c++) {
+        const jpeg_component_info *comp = &ci->comp_info[c];
+        if (ci->max_h_samp_factor > 2 * comp->h_samp_factor || ci->max_v_samp_factor > 2 * comp->v_samp_factor)
+            return 0;
+    }
+    return 1;
+}
+
+/* Pass the first n output rows: skipped by libjpeg, or (with a scratch row)
+ * decoded and dropped. 0 when the image has fewer rows. */
+static int skip_rows(struct jpeg_decompress_struct *ci, JDIMENSION n, uint8_t *scratch) {
+    if (!scratch) return n == 0 || jpeg_skip_scanlines(ci, n) == n;
+    for (JDIMENSION i = 0; i < n; i++) {
+        JSAMPROW rows[1] = {scratch};
+        if (jpeg_read_scanlines(ci, rows, 1) != 1) return 0;
+    }
+    return 1;
+}
+
 static int run_decode(decode_job *j) {
     struct jpeg_decompress_struct *ci = &j->cinfo;
     if (setjmp(j->err.jump)) return 1;
     ci->err = &j->err.pub;
     jpeg_create_decompress(ci);
+    ci->client_data = j;
+    j->alloc_sarray = ci->mem->alloc_sarray;
+    ci->mem->alloc_sarray = zeroed_sarray;
     jpeg_mem_src(ci, j->data, (unsigned long)j->len);
     if (jpeg_read_header(ci, TRUE) != JPEG_HEADER_OK) {
         j->why = "no image in the data (tables only)";
@@ -167,14 +215,15 @@ static int run_decode(decode_job *j) {
      * neighbour and the last pixels differ from a full decode. Asking for
      * one more iMCU on each side keeps our window exact; `shift` is where
      * it starts in the decoded row. */
+    int windowed = plain_sampling(ci);
     JDIMENSION imcu = (JDIMENSION)(ci->max_h_samp_factor * ci->min_DCT_scaled_size);
-    JDIMENSION x0 = (JDIMENSION)r.x > imcu ? (JDIMENSION)r.x - imcu : 0;
-    JDIMENSION x1 = (JDIMENSION)(r.x + r.w) + imcu;
+    JDIMENSION x0 = windowed && (JDIMENSION)r.x > imcu ? (JDIMENSION)r.x - imcu : 0;
+    JDIMENSION x1 = windowed ? (JDIMENSION)(r.x + r.w) + imcu : ci->output_width;
     if (x1 > ci->output_width) x1 = ci->output_width;
     JDIMENSION xoff = x0, width = x1 - x0;
     if (xoff != 0 || width != ci->output_width) jpeg_crop_scanline(ci, &xoff, &width);
     size_t shift = (size_t)(r.x - (int)xoff) * (size_t)ci->output_components;
-    if (r.y > 0 && jpeg_skip_scanlines(ci, (JDIMENSION)r.y) != (JDIMENSION)r.y) {
+    if (!skip_rows(ci, (JDIMENSION)r.y, windowed ? NULL : j->row)) {
         j->why = "fewer rows than the header says";
         return 1;
     }

@@ -1,6 +1,10 @@
 /* JPEG specifics on real photographs: DCT-scaled decode sizes and pixels,
  * cropped decode against the full decode's crop, EXIF orientation (APP1
  * blocks written here by hand) applied and reported. */
+#include <stdio.h>
+/* after stdio.h: jpeglib.h needs FILE and size_t */
+#include <jpeglib.h>
+
 #include "image_test_util.h"
 
 static ts_image decode(ts_ctx *ctx, const uint8_t *data, size_t len, const ts_decode_opts *o, ts_decode_info *info) {
@@ -107,6 +111,54 @@ TEST(image_jpeg_crop_equals_full_crop) {
     ts_status st = ts_file_read(ctx, incomplete, &data, &len);
     CHECK_OK(ctx, st);
     if (st == TS_OK) check_crops_of(ctx, incomplete, data, len, 1);
+}
+
+/* A w x h RGB gradient encoded by libjpeg with luma sampled h0 x v0 and
+ * both chroma components 1 x 1 (malloc'd bytes). */
+static uint8_t *encode_sampled(int w, int h, int h0, int v0, int progressive, size_t *len) {
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    unsigned char *out = NULL;
+    unsigned long size = 0;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &out, &size);
+    c.image_width = (JDIMENSION)w, c.image_height = (JDIMENSION)h;
+    c.input_components = 3, c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    c.comp_info[0].h_samp_factor = h0, c.comp_info[0].v_samp_factor = v0;
+    for (int k = 1; k < 3; k++) c.comp_info[k].h_samp_factor = c.comp_info[k].v_samp_factor = 1;
+    if (progressive) jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    unsigned char *row = malloc((size_t)w * 3);
+    while (c.next_scanline < c.image_height) {
+        unsigned y = c.next_scanline;
+        for (int x = 0; x < w; x++)
+            row[3 * x] = (unsigned char)(x * 5), row[3 * x + 1] = (unsigned char)y, row[3 * x + 2] = (unsigned char)(x * y);
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    free(row);
+    *len = size;
+    return out;
+}
+
+/* Sampling ratios other than 1 and 2 (luma 3x1, 1x4, 2x4, 4x2 over 1x1
+ * chroma) go through libjpeg's generic upsampler, which gives a window
+ * other pixels than the whole image at reduced scale: such files are
+ * decoded whole rows from the top, and their crops stay exact too. */
+TEST(image_jpeg_crop_exact_with_unusual_sampling) {
+    ts_ctx *ctx = ts_test_ctx();
+    static const int sampling[][3] = {{1, 2, 0}, {3, 1, 0}, {1, 4, 1}, {2, 4, 0}, {4, 2, 0}};
+    for (size_t i = 0; i < sizeof sampling / sizeof *sampling; i++) {
+        size_t len;
+        uint8_t *data = encode_sampled(51, 197, sampling[i][0], sampling[i][1], sampling[i][2], &len);
+        char label[64];
+        snprintf(label, sizeof label, "luma %dx%d%s", sampling[i][0], sampling[i][1], sampling[i][2] ? " progressive" : "");
+        if (CHECK(data && len > 0)) check_crops_of(ctx, label, data, len, 0);
+    }
 }
 
 /* At 1/8 a progressive photo decoded from its first DC scan is the full
