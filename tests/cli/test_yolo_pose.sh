@@ -32,9 +32,11 @@ a, c = d['annotations'][0], d['categories'][0]
 r = lambda v: [round(x, 9) if x != int(x) else int(x) for x in v]
 print(r(a['keypoints']), r(a['bbox']), c['keypoints'], c['attributes']['flip_idx'])")"
 
-# convert reads COCO without geometry when writing YOLO; merge with one
-# input reads it whole, keypoints included
-expect_ok "COCO keypoints -> YOLO pose" "$TS" merge "$kp" -o "$TMP/yolo" --to yolo
+# convert reads COCO without geometry when writing YOLO, and again with
+# the points when it finds keypoint annotations; merge reads it whole
+expect_ok "COCO keypoints -> YOLO pose" "$TS" convert "$kp" "$TMP/yolo" --to yolo
+expect_ok "COCO keypoints -> YOLO pose through merge" "$TS" merge "$kp" -o "$TMP/yolo_merged" --to yolo
+expect_grep "merge writes kpt_shape too" '^kpt_shape: \[3, 3\]$' "$TMP/yolo_merged/data.yaml"
 expect_grep "kpt_shape written" '^kpt_shape: \[3, 3\]$' "$TMP/yolo/data.yaml"
 expect_grep "unlabelled point written as 0 0 0" '^1 0.35 0.5 0.3 0.2 0 0 0 0 0.4 1 0.4 0.2 2$' \
   "$TMP/yolo/labels/train/a.txt"
