@@ -4,16 +4,12 @@
  * What reads is written back as YOLO and must re-read with the same
  * keypoints: equal visibility, coordinates to 1e-6 px. */
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "formats/yolo_internal.h"
+#include "fuzz_yolo_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-extern const ts_format ts_format_yolo;
 
 enum { SETS = 3 };
 static char dirs[SETS][64], out[64];
@@ -24,31 +20,19 @@ static const char *const yamls[SETS] = {
     NULL, /* the input */
 };
 
-static void put(ts_ctx *ctx, const char *dir, const char *name, const void *d, size_t n) {
-    char *p = ts_path_join(dir, name);
-    if (p) ts_file_write_staged(ctx, p, d, n);
-    ts_ctx_clear_error(ctx);
-    free(p);
-}
-
 static void setup(ts_ctx *ctx) {
     if (out[0]) return;
     for (int i = 0; i < SETS; i++)
         snprintf(dirs[i], sizeof dirs[i], "/dev/shm/fuzz_yolo_pose_%d/s%d", (int)getpid(), i);
     snprintf(out, sizeof out, "/dev/shm/fuzz_yolo_pose_%d/out", (int)getpid());
-    ts_image img;
-    uint8_t *png = NULL;
     size_t len = 0;
-    if (ts_image_alloc(ctx, 7, 5, 3, TS_PIX_U8, &img) != TS_OK) abort();
-    ts_encode_opts eo = {TS_CODEC_PNG, 90, 0};
-    if (ts_image_encode(ctx, &img, &eo, &png, &len) != TS_OK) abort();
-    ts_image_free(&img);
+    uint8_t *png = fuzz_yolo_png(ctx, &len);
     for (int i = 0; i < SETS; i++) {
-        put(ctx, dirs[i], "images/train/1.png", png, len);
-        if (yamls[i]) put(ctx, dirs[i], "data.yaml", yamls[i], strlen(yamls[i]));
+        fuzz_yolo_put(ctx, dirs[i], "images/train/1.png", png, len);
+        if (yamls[i]) fuzz_yolo_put(ctx, dirs[i], "data.yaml", yamls[i], strlen(yamls[i]));
     }
     const char *row = "0 0.5 0.5 0.2 0.2 0.1 0.2 2 0.3 0.4 1 0 0 0\n";
-    put(ctx, dirs[2], "labels/train/1.txt", row, strlen(row));
+    fuzz_yolo_put(ctx, dirs[2], "labels/train/1.txt", row, strlen(row));
     free(png);
 }
 
@@ -70,34 +54,13 @@ static void check_same(const ts_dataset *a, const ts_dataset *b) {
     }
 }
 
-static void read_and_round_trip(ts_ctx *ctx, const char *dir) {
-    for (int mode = 0; mode < 2; mode++) {
-        ts_ctx_set_lenient(ctx, mode);
-        ts_ctx_clear_error(ctx);
-        ts_dataset *ds = NULL, *back = NULL;
-        ts_read_opts ro = {0, NULL};
-        if (ts_format_yolo.read(ctx, dir, &ro, &ds) != TS_OK) continue;
-        ts_write_opts wo = {1, 0, 0, NULL};
-        ts_ctx_set_lenient(ctx, 0);
-        if (ts_format_yolo.write(ctx, ds, out, &wo) == TS_OK) {
-            if (ts_format_yolo.read(ctx, out, &ro, &back) != TS_OK) {
-                fprintf(stderr, "re-read failed: %s\n", ts_ctx_error(ctx));
-                abort(); /* our own output must read */
-            }
-            check_same(ds, back);
-        }
-        ts_dataset_destroy(back);
-        ts_dataset_destroy(ds);
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ts_ctx *ctx = NULL;
     if (ts_ctx_create(&ctx) != TS_OK) return 0;
     setup(ctx);
     for (int i = 0; i < SETS; i++) {
-        put(ctx, dirs[i], yamls[i] ? "labels/train/1.txt" : "data.yaml", data, size);
-        read_and_round_trip(ctx, dirs[i]);
+        fuzz_yolo_put(ctx, dirs[i], yamls[i] ? "labels/train/1.txt" : "data.yaml", data, size);
+        fuzz_yolo_round_trip(ctx, dirs[i], out, check_same);
     }
     ts_ctx_destroy(ctx);
     return 0;
