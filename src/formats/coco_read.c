@@ -863,12 +863,16 @@ static ts_status parse_image(parser *p) {
     return s;
 }
 
+/* Keypoint names a category may list: YOLO pose allows 1000, COCO's person
+ * has 17; the names' offsets live on the stack while the record is read. */
+#define COCO_MAX_KEYPOINTS 1024
+
 static ts_status parse_category(parser *p) {
     begin_record(p);
     ts_category c = ts_category_empty();
     int have_id = 0, have_name = 0, ok;
     size_t name = 0, super = SIZE_MAX;
-    size_t kp_offs[256], n_kp = 0;
+    size_t kp_offs[COCO_MAX_KEYPOINTS], n_kp = 0;
     ts_json_token tok;
     ts_status s;
     for (;;) {
@@ -901,8 +905,9 @@ static ts_status parse_category(parser *p) {
                         s = type_error(p, "a keypoint name", tok, 1);
                         break;
                     }
-                    if (n_kp == 256) {
-                        s = bad_value(p, ts_json_error(p->r, TS_ERR_LIMIT, "more than 256 keypoint names"), 1);
+                    if (n_kp == COCO_MAX_KEYPOINTS) {
+                        s = bad_value(p, ts_json_error(p->r, TS_ERR_LIMIT, "more than %d keypoint names",
+                                                       COCO_MAX_KEYPOINTS), 1);
                         break;
                     }
                     const char *t = ts_json_text(p->r, NULL);
@@ -946,7 +951,7 @@ static ts_status parse_category(parser *p) {
         if (s != TS_OK) return s;
     }
     if (record_skipped(p, &p->skipped_categories, "category")) return TS_OK;
-    const char *kp_names[256];
+    const char *kp_names[COCO_MAX_KEYPOINTS];
     for (size_t i = 0; i < n_kp; i++) kp_names[i] = str_at(p, kp_offs[i]);
     int32_t *skel = NULL;
     if (p->n_coords) {

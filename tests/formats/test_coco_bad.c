@@ -161,3 +161,30 @@ TEST(coco_write_is_atomic) {
     free(dir);
     free(out);
 }
+
+/* A category may name up to 1024 keypoints (YOLO pose allows 1000); one
+ * more is refused with the limit named. */
+static ts_status read_keypoint_names(int n, size_t *kept) {
+    ts_buf b = {0};
+    ts_buf_puts(&b, "{\"images\":[],\"annotations\":[],\"categories\":[{\"id\":1,\"name\":\"p\",\"keypoints\":[");
+    for (int i = 0; i < n; i++) ts_buf_printf(&b, "%s\"k%d\"", i ? "," : "", i);
+    ts_buf_puts(&b, "]}]}");
+    ts_dataset *ds = NULL;
+    ts_status s = read_text(b.data, &ds);
+    *kept = 0;
+    if (ds) {
+        ts_category c;
+        if (ts_dataset_category_count(ds) == 1) ts_dataset_category(ds, 0, &c), *kept = c.n_keypoints;
+    }
+    ts_dataset_destroy(ds);
+    ts_buf_free(&b);
+    return s;
+}
+
+TEST(coco_category_keypoint_name_limit) {
+    ts_ctx *ctx = ts_test_ctx();
+    size_t kept;
+    CHECK_EQ_INT(read_keypoint_names(1000, &kept), TS_OK);
+    CHECK_EQ_INT((int)kept, 1000);
+    CHECK_FAILS(ctx, read_keypoint_names(1025, &kept), "more than 1024 keypoint names");
+}
