@@ -70,9 +70,7 @@ static ts_status grow_images(oi_reader *r, uint32_t pid) {
     return TS_OK;
 }
 
-static ts_status row_problem(oi_reader *r, ts_csv *csv, size_t field, int *skip, const char *fmt, ...)
-    TS_PRINTF(5, 6);
-static ts_status row_problem(oi_reader *r, ts_csv *csv, size_t field, int *skip, const char *fmt, ...) {
+ts_status ts_oi_row_problem(oi_reader *r, ts_csv *csv, size_t field, int *skip, const char *fmt, ...) {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -163,7 +161,7 @@ ts_status ts_oi_each_row(oi_reader *r, const oi_file *f, const char *const *want
                 continue;
             }
             int skip = 0;
-            s = row_problem(r, csv, ts_csv_count(csv) - 1, &skip, "expected %zu fields as in the header, found %zu",
+            s = ts_oi_row_problem(r, csv, ts_csv_count(csv) - 1, &skip, "expected %zu fields as in the header, found %zu",
                             width, ts_csv_count(csv));
             continue;
         }
@@ -183,7 +181,7 @@ static ts_status desc_row(oi_reader *r, ts_csv *csv) {
     const char *mid = ts_csv_field(csv, 0, &mlen), *name = ts_csv_field(csv, 1, &nlen);
     if (ts_csv_count(csv) < 2 || mlen == 0) {
         int skip = 0;
-        return row_problem(r, csv, 0, &skip, "expected \"LabelName,DisplayName\"");
+        return ts_oi_row_problem(r, csv, 0, &skip, "expected \"LabelName,DisplayName\"");
     }
     uint32_t pid, nid;
     ts_status s = ts_oi_mid(r, mid, mlen, &pid);
@@ -310,7 +308,7 @@ static ts_status scan_dir(oi_reader *r, const char *rel, const char *split) {
 
 /* Width and height of image `index` (pool id `pid`), probing its header the
  * first time; a failure is a row problem of the row that needed it. */
-static ts_status ensure_size(oi_reader *r, ts_csv *csv, size_t index, uint32_t pid, int *W, int *H, int *skip) {
+ts_status ts_oi_ensure_size(oi_reader *r, ts_csv *csv, size_t index, uint32_t pid, int *W, int *H, int *skip) {
     ts_image_entry e;
     ts_dataset_image(r->ds, index, &e);
     if (e.width > 0 && e.height > 0) {
@@ -336,11 +334,11 @@ static ts_status ensure_size(oi_reader *r, ts_csv *csv, size_t index, uint32_t p
     snprintf(why, sizeof why, "%s", ts_ctx_error(r->ctx));
     ts_ctx_clear_error(r->ctx);
     r->probe_failed[pid] = 1;
-    return row_problem(r, csv, 0, skip, "the size of image %s is unknown (%s), so its boxes cannot be denormalized",
+    return ts_oi_row_problem(r, csv, 0, skip, "the size of image %s is unknown (%s), so its boxes cannot be denormalized",
                        e.path, why);
 }
 
-static const char *field(ts_csv *csv, int col, size_t *len) {
+const char *ts_oi_field(ts_csv *csv, int col, size_t *len) {
     if (col < 0) {
         if (len) *len = 0;
         return "";
@@ -349,20 +347,38 @@ static const char *field(ts_csv *csv, int col, size_t *len) {
 }
 
 /* MID and image of a row through the filters; *index SIZE_MAX = dropped. */
-static ts_status row_target(oi_reader *r, const oi_file *f, ts_csv *csv, const int *cols, int mid_col, uint32_t *mpid,
-                            size_t *index, uint32_t *ipid) {
+ts_status ts_oi_row_target(oi_reader *r, const oi_file *f, ts_csv *csv, const int *cols, int mid_col, uint32_t *mpid,
+                           size_t *index, uint32_t *ipid) {
     size_t mlen, ilen;
-    const char *mid = field(csv, cols[mid_col], &mlen), *id = field(csv, cols[0], &ilen);
+    const char *mid = ts_oi_field(csv, cols[mid_col], &mlen), *id = ts_oi_field(csv, cols[0], &ilen);
     *index = SIZE_MAX;
     if (mlen == 0 || ilen == 0) {
         int skip = 0;
-        return row_problem(r, csv, (size_t)(ilen == 0 ? cols[0] : cols[mid_col]), &skip, "empty %s",
+        return ts_oi_row_problem(r, csv, (size_t)(ilen == 0 ? cols[0] : cols[mid_col]), &skip, "empty %s",
                            ilen == 0 ? "ImageID" : "LabelName");
     }
     ts_status s = ts_oi_mid(r, mid, mlen, mpid);
     if (s != TS_OK) return s;
     if (r->keep_mid && (*mpid >= r->keep_mid_n || !r->keep_mid[*mpid])) return TS_OK;
     return image_for(r, id, ilen, f->split, NULL, index, ipid);
+}
+
+/* XMin, XMax, YMin, YMax in columns cols[4..7] (named names[4..7]):
+ * numbers in [0, 1], each maximum at least its minimum. */
+ts_status ts_oi_row_box(oi_reader *r, ts_csv *csv, const int *cols, const char *const *names, double v[4], int *skip) {
+    for (int k = 0; k < 4; k++) {
+        const char *t = ts_oi_field(csv, cols[4 + k], NULL);
+        if (!ts_csv_parse_double(t, &v[k]))
+            return ts_oi_row_problem(r, csv, (size_t)cols[4 + k], skip, "expected a number for %s, found \"%.40s\"",
+                                     names[4 + k], t);
+        if (v[k] < -1e-6 || v[k] > 1 + 1e-6)
+            return ts_oi_row_problem(r, csv, (size_t)cols[4 + k], skip,
+                                     "%s %g is outside [0, 1] (Open Images boxes are normalized)", names[4 + k], v[k]);
+    }
+    if (v[1] < v[0] || v[3] < v[2])
+        return ts_oi_row_problem(r, csv, (size_t)cols[v[1] < v[0] ? 5 : 7], skip, "%s is less than %s",
+                                 names[v[1] < v[0] ? 5 : 7], names[v[1] < v[0] ? 4 : 6]);
+    return TS_OK;
 }
 
 static const char *const bbox_cols[] = {"ImageID", "Source",     "LabelName",  "Confidence", "XMin",
@@ -375,41 +391,30 @@ static ts_status bbox_row(oi_reader *r, void *user, const oi_file *f, void *vcsv
     uint32_t mpid, ipid;
     size_t index;
     int skip = 0;
-    ts_status s = row_target(r, f, csv, cols, 2, &mpid, &index, &ipid);
+    ts_status s = ts_oi_row_target(r, f, csv, cols, 2, &mpid, &index, &ipid);
     if (s != TS_OK || index == SIZE_MAX) return s;
     double v[4];
-    for (int k = 0; k < 4; k++) {
-        const char *t = field(csv, cols[4 + k], NULL);
-        if (!ts_csv_parse_double(t, &v[k]))
-            return row_problem(r, csv, (size_t)cols[4 + k], &skip, "expected a number for %s, found \"%.40s\"",
-                               bbox_cols[4 + k], t);
-        if (v[k] < -1e-6 || v[k] > 1 + 1e-6)
-            return row_problem(r, csv, (size_t)cols[4 + k], &skip,
-                               "%s %g is outside [0, 1] (Open Images boxes are normalized)", bbox_cols[4 + k], v[k]);
-    }
-    if (v[1] < v[0] || v[3] < v[2])
-        return row_problem(r, csv, (size_t)cols[v[1] < v[0] ? 5 : 7], &skip, "%s is less than %s",
-                           v[1] < v[0] ? "XMax" : "YMax", v[1] < v[0] ? "XMin" : "YMin");
+    if ((s = ts_oi_row_box(r, csv, cols, bbox_cols, v, &skip)) != TS_OK || skip) return s;
     ts_attr attrs[8];
     uint32_t na = 0, flags = TS_ANN_HAS_BOX;
     static const uint32_t flag_of[] = {TS_ANN_OCCLUDED, TS_ANN_TRUNCATED, TS_ANN_GROUP_OF, 0, 0};
     for (int k = 0; k < 5; k++) {
-        const char *t = field(csv, cols[8 + k], NULL);
+        const char *t = ts_oi_field(csv, cols[8 + k], NULL);
         int64_t b;
         if (!*t) continue;
         if (!ts_csv_parse_int(t, &b) || b < -1 || b > 1)
-            return row_problem(r, csv, (size_t)cols[8 + k], &skip, "%s: expected 0, 1 or -1, found \"%.40s\"",
+            return ts_oi_row_problem(r, csv, (size_t)cols[8 + k], &skip, "%s: expected 0, 1 or -1, found \"%.40s\"",
                                bbox_cols[8 + k], t);
         if (b == 1 && flag_of[k]) flags |= flag_of[k];
         else if (b != 0) attrs[na++] = (ts_attr){bbox_cols[8 + k], b == 1 ? "1" : "-1", TS_ATTR_NUMBER};
     }
-    const char *src = field(csv, cols[1], NULL), *conf = field(csv, cols[3], NULL);
+    const char *src = ts_oi_field(csv, cols[1], NULL), *conf = ts_oi_field(csv, cols[3], NULL);
     double c;
     if (*src) attrs[na++] = (ts_attr){"Source", src, TS_ATTR_STRING};
     if (*conf && !(ts_csv_parse_double(conf, &c) && c == 1))
         attrs[na++] = (ts_attr){"Confidence", conf, TS_ATTR_NUMBER};
     int W = 0, H = 0;
-    if ((s = ensure_size(r, csv, index, ipid, &W, &H, &skip)) != TS_OK || skip) return s;
+    if ((s = ts_oi_ensure_size(r, csv, index, ipid, &W, &H, &skip)) != TS_OK || skip) return s;
     ts_annotation a = ts_annotation_empty();
     a.id = (int64_t)ts_dataset_annotation_count(r->ds) + 1;
     a.image_id = ts_dataset_image_id(r->ds, index);
@@ -434,12 +439,12 @@ static ts_status label_row(oi_reader *r, void *user, const oi_file *f, void *vcs
     uint32_t mpid, ipid;
     size_t index;
     int skip = 0;
-    ts_status s = row_target(r, f, csv, cols, 2, &mpid, &index, &ipid);
+    ts_status s = ts_oi_row_target(r, f, csv, cols, 2, &mpid, &index, &ipid);
     if (s != TS_OK || index == SIZE_MAX) return s;
-    const char *conf = field(csv, cols[3], NULL), *src = field(csv, cols[1], NULL);
+    const char *conf = ts_oi_field(csv, cols[3], NULL), *src = ts_oi_field(csv, cols[1], NULL);
     double c;
     if (!ts_csv_parse_double(conf, &c) || c < 0 || c > 1)
-        return row_problem(r, csv, (size_t)cols[3], &skip, "Confidence: expected a number in [0, 1], found \"%.40s\"",
+        return ts_oi_row_problem(r, csv, (size_t)cols[3], &skip, "Confidence: expected a number in [0, 1], found \"%.40s\"",
                            conf);
     ts_attr attrs[2];
     uint32_t na = 0;
@@ -463,17 +468,17 @@ static ts_status image_row(oi_reader *r, void *user, const oi_file *f, void *vcs
     ts_csv *csv = vcsv;
     size_t ilen, index;
     uint32_t pid;
-    const char *id = field(csv, cols[0], &ilen), *subset = field(csv, cols[1], NULL);
+    const char *id = ts_oi_field(csv, cols[0], &ilen), *subset = ts_oi_field(csv, cols[1], NULL);
     if (ilen == 0) {
         int skip = 0;
-        return row_problem(r, csv, (size_t)cols[0], &skip, "empty ImageID");
+        return ts_oi_row_problem(r, csv, (size_t)cols[0], &skip, "empty ImageID");
     }
     ts_status s = image_for(r, id, ilen, *subset ? subset : f->split, NULL, &index, &pid);
     if (s != TS_OK || index == SIZE_MAX) return s;
     ts_attr attrs[3];
     uint32_t na = 0;
     for (int k = 2; k < 5; k++) {
-        const char *t = field(csv, cols[k], NULL);
+        const char *t = ts_oi_field(csv, cols[k], NULL);
         double d;
         if (*t) attrs[na++] = (ts_attr){image_cols[k], t, ts_csv_parse_double(t, &d) ? TS_ATTR_NUMBER : TS_ATTR_STRING};
     }
@@ -565,22 +570,18 @@ ts_status ts_oi_load(oi_reader *r) {
     static const char *const split_dirs[] = {"train", "validation", "test", NULL};
     for (int i = 0; split_dirs[i] && s == TS_OK; i++)
         if (is_dir_path(r->root, split_dirs[i])) s = scan_dir(r, split_dirs[i], split_dirs[i]);
-    /* Images first (their attributes), then boxes, then image-level labels. */
-    static const int order[] = {OI_IMAGES, OI_BBOX, OI_LABELS};
-    for (int k = 0; k < 3 && s == TS_OK; k++)
+    /* Images first (their attributes), then boxes, image-level labels, masks. */
+    static const int order[] = {OI_IMAGES, OI_BBOX, OI_LABELS, OI_SEGM};
+    for (int k = 0; k < 4 && s == TS_OK; k++)
         for (size_t i = 0; i < r->n_files && s == TS_OK; i++) {
             const oi_file *f = &r->files[i];
             if (f->kind != order[k]) continue;
             if (f->kind == OI_IMAGES) s = ts_oi_each_row(r, f, image_cols, 5, 1u, image_row, NULL);
             if (f->kind == OI_LABELS) s = ts_oi_each_row(r, f, label_cols, 4, 0xDu, label_row, NULL);
             if (f->kind == OI_BBOX) s = ts_oi_each_row(r, f, bbox_cols, 13, 0xF5u, bbox_row, NULL);
+            if (f->kind == OI_SEGM) s = ts_oi_read_segmentation(r, f);
         }
-    for (size_t i = 0; i < r->n_files && s == TS_OK; i++)
-        if (r->files[i].kind == OI_SEGM) r->ignored_segm++;
     if (s == TS_OK && !(r->opts->flags & TS_READ_NO_PROBE)) s = probe_rest(r);
-    if (s == TS_OK && r->ignored_segm)
-        ts_warn(r->ctx, "%s: %llu object-segmentation CSVs not read (masks are not supported for Open Images yet)",
-                r->ann_dir, (unsigned long long)r->ignored_segm);
     if (s == TS_OK && r->skipped)
         ts_warn(r->ctx, "%s: %llu rows skipped in all", r->ann_dir, (unsigned long long)r->skipped);
     return s;

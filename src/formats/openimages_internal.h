@@ -1,8 +1,10 @@
-/* Open Images reader state shared by the reader (openimages.c), the subset
- * selection (openimages_subset.c) and the writer (openimages_write.c). */
+/* Open Images reader state shared by the reader (openimages.c), its masks
+ * (openimages_masks.c), the subset selection (openimages_subset.c) and the
+ * writer (openimages_write.c). */
 #ifndef TS_OPENIMAGES_INTERNAL_H
 #define TS_OPENIMAGES_INTERNAL_H
 
+#include "formats/csv_internal.h"
 #include "trainset/formats.h"
 #include "trainset/json.h"
 
@@ -49,7 +51,7 @@ typedef struct {
     const uint8_t *keep_mid; /* by MID pool id: annotations to keep */
     size_t keep_mid_n;
 
-    uint64_t skipped, ignored_segm;
+    uint64_t skipped;
 } oi_reader;
 
 /* Find the files and read classes and hierarchy (no images yet). With
@@ -71,6 +73,25 @@ ts_status ts_oi_category(oi_reader *r, uint32_t pid, int64_t *cat);
 typedef ts_status (*oi_row_fn)(oi_reader *r, void *user, const oi_file *f, void *csv, const int *cols);
 ts_status ts_oi_each_row(oi_reader *r, const oi_file *f, const char *const *want, int n_want, unsigned required,
                          oi_row_fn fn, void *user);
+
+/* A problem with the current row: an error at its file:line:column, or
+ * with --lenient a warning, *skip set and the row counted as skipped. */
+ts_status ts_oi_row_problem(oi_reader *r, ts_csv *csv, size_t field, int *skip, const char *fmt, ...) TS_PRINTF(5, 6);
+/* Field `col` of the row, "" when the column is absent (col < 0). */
+const char *ts_oi_field(ts_csv *csv, int col, size_t *len);
+/* MID (cols[mid_col]) and image (cols[0]) of a row through the filters;
+ * *index SIZE_MAX = dropped. */
+ts_status ts_oi_row_target(oi_reader *r, const oi_file *f, ts_csv *csv, const int *cols, int mid_col, uint32_t *mpid,
+                           size_t *index, uint32_t *ipid);
+/* The normalized box in cols[4..7] (XMin, XMax, YMin, YMax, named by
+ * names[4..7]), checked; a bad one is a row problem. */
+ts_status ts_oi_row_box(oi_reader *r, ts_csv *csv, const int *cols, const char *const *names, double v[4], int *skip);
+/* Width and height of image `index` (pool id `pid`), probed once. */
+ts_status ts_oi_ensure_size(oi_reader *r, ts_csv *csv, size_t index, uint32_t pid, int *W, int *H, int *skip);
+
+/* Rows of an *-annotations-object-segmentation.csv as mask annotations,
+ * their PNGs under masks/<split>/ or masks/ (openimages_masks.c). */
+ts_status ts_oi_read_segmentation(oi_reader *r, const oi_file *f);
 
 ts_status ts_oi_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, const ts_write_opts *opts);
 

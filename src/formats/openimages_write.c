@@ -1,18 +1,22 @@
 /* Open Images writer: annotations/ with class descriptions, the hierarchy
  * JSON (when categories have parents), image_ids_and_rotation.csv and per
- * split box and image-level label CSVs; images/<split>/<ImageID>.<ext>. */
+ * split box, image-level label and object-segmentation CSVs; masks (and
+ * polygons, rasterized) as masks/<split>/<ImageID>_<label>_<BoxID>.png;
+ * images/<split>/<ImageID>.<ext>. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/openimages_internal.h"
 #include "formats/yolo_internal.h"
+#include "trainset/eval.h"
+#include "trainset/image.h"
 
 #define MAX_SPLITS 16
 
 typedef struct {
     char name[64];
-    FILE *bbox, *labels;
+    FILE *bbox, *labels, *segm;
 } split_out;
 
 typedef struct {
@@ -24,6 +28,7 @@ typedef struct {
     char **image_id;     /* image index -> ImageID */
     split_out splits[MAX_SPLITS];
     int n_splits;
+    ts_strpool *mask_files; /* mask file names written, to keep them unique */
     uint64_t dropped_shapes, no_box, renamed;
 } oiwriter;
 
@@ -248,6 +253,120 @@ static void put_flag(FILE *f, const ts_annotation *a, uint32_t flag, const char 
     fputs(flag && (a->flags & flag) ? "1" : v ? v : "0", f);
 }
 
+/* A label MID as a file name part, as the official mask names have it
+ * ("/m/01bjv" -> "m01bjv"): '/' dropped, other punctuation '_'. */
+static void label_slug(const char *mid, char *out, size_t cap) {
+    size_t n = 0;
+    for (const char *p = mid; *p && n + 1 < cap; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '/') continue;
+        out[n++] = (c < 128 && (c == '-' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z'))) ? (char)c : '_';
+    }
+    out[n] = 0;
+}
+
+static int is_alnum_id(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > 64) return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z'))) return 0;
+    return 1;
+}
+
+/* <ImageID>_<label slug>_<BoxID, else the annotation id>.png, unique in
+ * the output (a repeat gets _<annotation id> added). */
+static ts_status mask_file_name(oiwriter *w, const char *image_id, const char *mid, const ts_annotation *a, ts_buf *name) {
+    char slug[128];
+    const char *box_id = attr_of(a->attrs, a->n_attrs, "box_id");
+    uint32_t seen;
+    label_slug(mid, slug, sizeof slug);
+    name->len = 0;
+    ts_status s = box_id && is_alnum_id(box_id) ? ts_buf_printf(name, "%s_%s_%s", image_id, slug, box_id)
+                                                : ts_buf_printf(name, "%s_%s_%lld", image_id, slug, (long long)a->id);
+    if (s == TS_OK && ts_strpool_find(w->mask_files, name->data, name->len, &seen))
+        s = ts_buf_printf(name, "_%lld", (long long)a->id);
+    if (s == TS_OK && ts_strpool_find(w->mask_files, name->data, name->len, &seen))
+        return ts_error(w->ctx, TS_ERR_INVALID, "openimages: two masks would both be written as %s.png", name->data);
+    if (s == TS_OK) s = ts_strpool_intern(w->mask_files, name->data, name->len, &seen);
+    if (s == TS_OK) s = ts_buf_puts(name, ".png");
+    return s == TS_OK ? TS_OK : ts_error(w->ctx, TS_ERR_NOMEM, "out of memory");
+}
+
+/* The mask as a 0/255 gray PNG at its own size. */
+static ts_status encode_mask(ts_ctx *ctx, const ts_mask *m, uint8_t **png, size_t *len) {
+    ts_image img = {0};
+    ts_status s = ts_image_alloc(ctx, (int)m->w, (int)m->h, 1, TS_PIX_U8, &img);
+    if (s == TS_OK) s = ts_rle_decode(ctx, m->counts, m->n, m->h, m->w, img.data);
+    for (int y = 0; y < img.h && s == TS_OK; y++) {
+        uint8_t *row = ts_image_row(&img, y);
+        for (int x = 0; x < img.w; x++) row[x] = row[x] ? 255 : 0;
+    }
+    ts_encode_opts eo = {TS_CODEC_PNG, 90, 0};
+    if (s == TS_OK) s = ts_image_encode(ctx, &img, &eo, png, len);
+    ts_image_free(&img);
+    return s;
+}
+
+/* An RLE mask, or a polygon rasterized at the image size, as its PNG under
+ * masks/<split>/ and a row of <split>-annotations-object-segmentation.csv;
+ * the box is the annotation's, else the mask's, normalized by W x H. */
+static ts_status write_mask(oiwriter *w, split_out *sp, size_t index, size_t ci, const ts_annotation *a, int W, int H) {
+    ts_mask m = {0};
+    ts_buf name = {0}, path = {0};
+    uint8_t *png = NULL;
+    size_t len = 0;
+    ts_status s = ts_mask_from_annotation(w->ctx, a, (uint32_t)H, (uint32_t)W, &m);
+    if (s == TS_OK) s = encode_mask(w->ctx, &m, &png, &len);
+    if (s == TS_OK) s = mask_file_name(w, w->image_id[index], w->mid_of[ci], a, &name);
+    if (s == TS_OK && ts_buf_printf(&path, "%s/masks/%s/%s", w->out, sp->name, name.data) != TS_OK)
+        s = ts_error(w->ctx, TS_ERR_NOMEM, "out of memory");
+    if (s == TS_OK) s = ts_file_write_staged(w->ctx, path.data, png, len);
+    if (s == TS_OK && !sp->segm) {
+        char csv[128];
+        snprintf(csv, sizeof csv, "annotations/%s-annotations-object-segmentation.csv", sp->name);
+        s = open_csv(w, csv, "MaskPath,ImageID,LabelName,BoxID,BoxXMin,BoxXMax,BoxYMin,BoxYMax,PredictedIoU,Clicks\n",
+                     &sp->segm);
+    }
+    if (s == TS_OK) {
+        double box[4];
+        if (a->flags & TS_ANN_HAS_BOX) memcpy(box, a->bbox, sizeof box);
+        else ts_mask_bbox(&m, box);
+        const char *box_id = attr_of(a->attrs, a->n_attrs, "box_id");
+        const char *iou = attr_of(a->attrs, a->n_attrs, "predicted_iou");
+        const char *clicks = attr_of(a->attrs, a->n_attrs, "clicks");
+        char id[32];
+        snprintf(id, sizeof id, "%lld", (long long)a->id);
+        FILE *f = sp->segm;
+        put_field(f, name.data);
+        fputc(',', f);
+        put_field(f, w->image_id[index]);
+        fputc(',', f);
+        put_field(f, w->mid_of[ci]);
+        fputc(',', f);
+        put_field(f, box_id && *box_id ? box_id : id);
+        const double v[4] = {box[0] / W, (box[0] + box[2]) / W, box[1] / H, (box[1] + box[3]) / H};
+        for (int k = 0; k < 4; k++) {
+            fputc(',', f);
+            put_num(f, v[k]);
+        }
+        fputc(',', f);
+        put_field(f, iou ? iou : "");
+        fputc(',', f);
+        put_field(f, clicks ? clicks : "");
+        fputc('\n', f);
+    }
+    if (s != TS_OK) ts_error_prefix(w->ctx, "openimages: mask of annotation %lld", (long long)a->id);
+    ts_mask_free(&m);
+    free(png);
+    ts_buf_free(&name);
+    ts_buf_free(&path);
+    return s;
+}
+
+static int written_as_mask(const ts_annotation *a) {
+    return (a->kind == TS_ANN_MASK && a->rle && a->rle_len) || (a->kind == TS_ANN_POLYGON && a->n_rings && a->coords);
+}
+
 static ts_status write_annotations(oiwriter *w, size_t index, const ts_image_entry *img) {
     const size_t *anns;
     size_t n;
@@ -284,14 +403,18 @@ static ts_status write_annotations(oiwriter *w, size_t index, const ts_image_ent
             fputc('\n', f);
             continue;
         }
-        if (!(a.flags & TS_ANN_HAS_BOX)) {
+        if (!written_as_mask(&a) && !(a.flags & TS_ANN_HAS_BOX)) {
             w->no_box++;
             continue;
         }
-        if (a.kind != TS_ANN_BOX) w->dropped_shapes++;
         if (W <= 0 || H <= 0)
             return ts_error(w->ctx, TS_ERR_INVALID,
                             "openimages: image %s has no known size, so its boxes cannot be normalized", img->path);
+        if (written_as_mask(&a)) {
+            s = write_mask(w, sp, index, ci, &a, W, H);
+            continue;
+        }
+        if (a.kind != TS_ANN_BOX) w->dropped_shapes++;
         if (!sp->bbox) {
             char name[128];
             snprintf(name, sizeof name, "annotations/%s-annotations-bbox.csv", sp->name);
@@ -349,6 +472,7 @@ ts_status ts_oi_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, const
     w.opts = opts;
     ts_atomic_dir *dir = NULL;
     ts_status s = ts_atomic_dir_open(ctx, path, &dir);
+    if (s == TS_OK && ts_strpool_create(&w.mask_files) != TS_OK) s = ts_error(ctx, TS_ERR_NOMEM, "out of memory");
     if (s == TS_OK) {
         w.out = ts_atomic_dir_path(dir);
         char *ann = ts_path_join(w.out, "annotations");
@@ -376,14 +500,15 @@ ts_status ts_oi_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, const
     }
     for (int i = 0; i < w.n_splits; i++) {
         ts_status c1 = close_csv(&w, &w.splits[i].bbox), c2 = close_csv(&w, &w.splits[i].labels);
-        if (s == TS_OK) s = c1 != TS_OK ? c1 : c2;
+        ts_status c3 = close_csv(&w, &w.splits[i].segm);
+        if (s == TS_OK) s = c1 != TS_OK ? c1 : c2 != TS_OK ? c2 : c3;
     }
     if (s == TS_OK) {
         s = ts_atomic_dir_commit(ctx, dir);
         dir = NULL;
     }
     if (s == TS_OK && w.dropped_shapes)
-        ts_warn(ctx, "openimages: wrote boxes only for %llu polygons, masks or keypoint sets; their shapes were dropped",
+        ts_warn(ctx, "openimages: wrote boxes only for %llu keypoint sets, polylines or empty masks; their shapes were dropped",
                 (unsigned long long)w.dropped_shapes);
     if (s == TS_OK && w.no_box)
         ts_warn(ctx, "openimages: dropped %llu annotations without a box", (unsigned long long)w.no_box);
@@ -395,5 +520,6 @@ ts_status ts_oi_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, const
         for (size_t i = 0; i < n; i++) free(w.image_id[i]);
     free(w.image_id);
     free(w.mid_of);
+    ts_strpool_destroy(w.mask_files);
     return s;
 }
