@@ -311,6 +311,192 @@ TEST(openimages_reads_crlf_quoted_names_and_values) {
     free(dir);
 }
 
+/* ---- masks ------------------------------------------------------------------------------ */
+
+/* A w x h gray PNG, `value` inside the rectangle [x0, x1) x [y0, y1), 0 elsewhere. */
+static void mask_png(ts_ctx *ctx, const char *dir, const char *name, int w, int h, const int rect[4], int value) {
+    ts_image img;
+    char *p = ts_path_join(dir, name), *d = ts_path_dirname(p);
+    CHECK_OK(ctx, ts_image_alloc(ctx, w, h, 1, TS_PIX_U8, &img));
+    for (int y = rect[1]; y < rect[3]; y++) {
+        uint8_t *row = ts_image_row(&img, y);
+        for (int x = rect[0]; x < rect[2]; x++) row[x] = (uint8_t)value;
+    }
+    CHECK_OK(ctx, ts_mkdirs(ctx, d));
+    CHECK_OK(ctx, ts_image_save(ctx, p, &img, NULL));
+    ts_image_free(&img);
+    free(d);
+    free(p);
+}
+
+static const char segm_head[] = "MaskPath,ImageID,LabelName,BoxID,BoxXMin,BoxXMax,BoxYMin,BoxYMax,PredictedIoU,Clicks\n";
+
+/* Each pixel of an RLE mask against the rectangle [x0, x1) x [y0, y1). */
+static void check_rect_mask(const ts_annotation *a, const int rect[4]) {
+    uint8_t *m = calloc((size_t)a->mask_h * a->mask_w + 1, 1);
+    if (!CHECK(m) || !CHECK(ts_rle_decode(NULL, a->rle, a->rle_len, a->mask_h, a->mask_w, m) == TS_OK)) {
+        free(m);
+        return;
+    }
+    int wrong = 0;
+    for (uint32_t y = 0; y < a->mask_h; y++)
+        for (uint32_t x = 0; x < a->mask_w; x++) {
+            int in = (int)x >= rect[0] && (int)x < rect[2] && (int)y >= rect[1] && (int)y < rect[3];
+            wrong += m[(size_t)y * a->mask_w + x] != in;
+        }
+    CHECK_EQ_INT(wrong, 0);
+    free(m);
+}
+
+TEST(openimages_reads_masks_resized_and_from_the_flat_folder) {
+    ts_ctx *ctx = ts_test_ctx();
+    char *dir = make_set(ctx, "masks", good_bbox);
+    /* i3 is 10x20: a 5x10 mask (downscaled by 2) comes back at 10x20 */
+    mask_png(ctx, dir, "masks/train/i3_mcat_aa.png", 5, 10, (const int[]){0, 0, 2, 5}, 255);
+    /* the official zips extract flat; any value above 0 is foreground */
+    mask_png(ctx, dir, "masks/i1_mdog_bb.png", 100, 50, (const int[]){50, 10, 100, 50}, 7);
+    char text[512];
+    snprintf(text, sizeof text, "%s%s%s", segm_head, "i3_mcat_aa.png,i3,/m/cat,aa,0,0.4,0,0.5,0.81,\"0.1 0.2 1;0.3 0.4 0\"\n",
+             "i1_mdog_bb.png,i1,/m/dog,bb,0.5,1,0.2,1,,\n");
+    put(ctx, dir, "annotations/train-annotations-object-segmentation.csv", text);
+    ts_dataset *ds = NULL;
+    CHECK_OK(ctx, ts_dataset_read(ctx, dir, NULL, NULL, &ds));
+    CHECK(ds && ts_dataset_annotation_count(ds) == 7);
+    ts_annotation a;
+    if (ds && CHECK(ann_of(ds, "i3", 1, &a)) && CHECK(a.kind == TS_ANN_MASK)) {
+        CHECK_EQ_INT(a.mask_w, 10);
+        CHECK_EQ_INT(a.mask_h, 20);
+        check_rect_mask(&a, (const int[]){0, 0, 4, 10});
+        CHECK_NEAR(a.area, 40, 0);
+        CHECK_EQ_INT(a.category_id, cat_named(ds, "Cat"));
+        CHECK_NEAR(a.bbox[2], 4, 1e-9);
+        CHECK_NEAR(a.bbox[3], 10, 1e-9);
+        CHECK_STR(attr(a.attrs, a.n_attrs, "box_id"), "aa");
+        CHECK_STR(attr(a.attrs, a.n_attrs, "predicted_iou"), "0.81");
+        CHECK_STR(attr(a.attrs, a.n_attrs, "clicks"), "0.1 0.2 1;0.3 0.4 0");
+    }
+    if (ds && CHECK(ann_of(ds, "i1", 2, &a)) && CHECK(a.kind == TS_ANN_MASK)) {
+        check_rect_mask(&a, (const int[]){50, 10, 100, 50});
+        CHECK_NEAR(a.bbox[0], 50, 1e-9);
+        CHECK_NEAR(a.bbox[1], 10, 1e-9);
+        CHECK(attr(a.attrs, a.n_attrs, "predicted_iou") == NULL);
+    }
+    ts_dataset_destroy(ds);
+    free(dir);
+}
+
+TEST(openimages_rejects_bad_mask_rows_with_position) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_dataset *ds = NULL;
+    struct {
+        const char *mask, *needle;
+    } cases[] = {
+        {"../x.png", "train-annotations-object-segmentation.csv:2:1: MaskPath \"../x.png\" is not a plain file name"},
+        {"a\\b.png", "is not a plain file name"},
+        {"..", "is not a plain file name"},
+        {"", "MaskPath \"\" is not a plain file name"},
+        {"gone.png", "segmentation.csv:2:1: mask file not found: no masks/train/gone.png nor masks/gone.png"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[16], text[512];
+        snprintf(name, sizeof name, "badmask%zu", i);
+        char *dir = make_set(ctx, name, good_bbox);
+        snprintf(text, sizeof text, "%s%s,i1,/m/cat,b1,0,1,0,1,,\n", segm_head, cases[i].mask);
+        put(ctx, dir, "annotations/train-annotations-object-segmentation.csv", text);
+        CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "openimages", NULL, &ds), cases[i].needle);
+        CHECK(ds == NULL);
+        free(dir);
+    }
+    /* a truncated PNG fails with the decoder's word; lenient skips it and the
+     * missing file with warnings, a hostile MaskPath stays an error */
+    char *dir = make_set(ctx, "badmask_lenient", good_bbox);
+    mask_png(ctx, dir, "masks/train/cut.png", 100, 50, (const int[]){0, 0, 10, 10}, 255);
+    char *cut = ts_path_join(dir, "masks/train/cut.png");
+    uint8_t *data = NULL;
+    size_t len = 0;
+    CHECK_OK(ctx, ts_file_read(ctx, cut, &data, &len));
+    CHECK_OK(ctx, ts_file_write_atomic(ctx, cut, data, len / 2));
+    put(ctx, dir, "annotations/train-annotations-object-segmentation.csv",
+        "MaskPath,ImageID,LabelName,BoxID,BoxXMin,BoxXMax,BoxYMin,BoxYMax,PredictedIoU,Clicks\n"
+        "cut.png,i1,/m/cat,b1,0,1,0,1,,\ngone.png,i1,/m/cat,b2,0,1,0,1,,\n");
+    CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "openimages", NULL, &ds), "segmentation.csv:2:1: mask cut.png: ");
+    CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "openimages", NULL, &ds), "truncated");
+    int before = ts_test_warnings;
+    ts_ctx_set_lenient(ctx, 1);
+    CHECK_OK(ctx, ts_dataset_read(ctx, dir, "openimages", NULL, &ds));
+    CHECK(ts_test_warnings - before >= 2);
+    if (ds) CHECK_EQ_INT(ts_dataset_annotation_count(ds), 5);
+    ts_dataset_destroy(ds);
+    ds = NULL;
+    put(ctx, dir, "annotations/train-annotations-object-segmentation.csv",
+        "MaskPath,ImageID,LabelName,BoxID,BoxXMin,BoxXMax,BoxYMin,BoxYMax,PredictedIoU,Clicks\n"
+        "../cut.png,i1,/m/cat,b1,0,1,0,1,,\n");
+    CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "openimages", NULL, &ds), "is not a plain file name");
+    ts_ctx_set_lenient(ctx, 0);
+    free(data);
+    free(cut);
+    free(dir);
+}
+
+/* The annotations of `ds` in order, each as a mask of its image's size. */
+static void check_same_masks(ts_ctx *ctx, const ts_dataset *a, const ts_dataset *b) {
+    CHECK_EQ_INT(ts_dataset_annotation_count(b), ts_dataset_annotation_count(a));
+    for (size_t i = 0; i < ts_dataset_annotation_count(a) && i < ts_dataset_annotation_count(b); i++) {
+        ts_annotation x, y;
+        ts_mask mx = {0}, my = {0};
+        ts_dataset_annotation(a, i, &x);
+        ts_dataset_annotation(b, i, &y);
+        CHECK_EQ_INT(y.kind, TS_ANN_MASK);
+        CHECK_OK(ctx, ts_mask_from_annotation(ctx, &x, 4, 6, &mx));
+        CHECK_OK(ctx, ts_mask_from_annotation(ctx, &y, 4, 6, &my));
+        if (CHECK(mx.n == my.n && mx.h == my.h && mx.w == my.w))
+            CHECK(memcmp(mx.counts, my.counts, (size_t)mx.n * sizeof *mx.counts) == 0);
+        for (int k = 0; k < 4; k++) CHECK_NEAR(y.bbox[k], x.bbox[k], 1e-6);
+        ts_mask_free(&mx);
+        ts_mask_free(&my);
+    }
+}
+
+TEST(openimages_masks_round_trip_from_coco_bit_exact) {
+    ts_ctx *ctx = ts_test_ctx();
+    const char *tmp = ts_test_tmpdir();
+    char *dir = ts_path_join(tmp, "coco_masks");
+    png(ctx, dir, "images/m.png", 6, 4);
+    /* an uncompressed RLE (4x6) and a polygon, rasterized when written */
+    put(ctx, dir, "annotations.json",
+        "{\"images\": [{\"id\": 1, \"file_name\": \"m.png\", \"width\": 6, \"height\": 4}],"
+        " \"categories\": [{\"id\": 1, \"name\": \"cat\"}],"
+        " \"annotations\": [{\"id\": 1, \"image_id\": 1, \"category_id\": 1, \"iscrowd\": 1, \"area\": 8,"
+        " \"bbox\": [0, 0, 5, 4], \"segmentation\": {\"size\": [4, 6], \"counts\": [1, 3, 2, 2, 5, 3, 8]}},"
+        " {\"id\": 2, \"image_id\": 1, \"category_id\": 1, \"iscrowd\": 0, \"area\": 6, \"bbox\": [1, 0, 4, 3],"
+        " \"segmentation\": [[1, 0, 5, 0, 5, 3, 1, 3]]}]}");
+    char *oi = ts_path_join(tmp, "oi"), *back = ts_path_join(tmp, "back");
+    ts_dataset *coco = NULL, *mid = NULL, *again = NULL;
+    ts_write_opts wo = {0};
+    wo.copy_images = 1;
+    CHECK_OK(ctx, ts_dataset_read(ctx, dir, "coco", NULL, &coco));
+    if (coco) CHECK_OK(ctx, ts_dataset_write(ctx, coco, oi, "openimages", &wo));
+    if (coco) CHECK_OK(ctx, ts_dataset_read(ctx, oi, "openimages", NULL, &mid));
+    if (mid) CHECK_OK(ctx, ts_dataset_write(ctx, mid, back, "coco", &wo));
+    if (mid) CHECK_OK(ctx, ts_dataset_read(ctx, back, "coco", NULL, &again));
+    if (mid) check_same_masks(ctx, coco, mid);
+    if (again) check_same_masks(ctx, coco, again);
+    ts_annotation a;
+    if (mid && CHECK(ts_dataset_annotation_count(mid) == 2)) {
+        ts_dataset_annotation(mid, 1, &a);
+        CHECK_STR(attr(a.attrs, a.n_attrs, "box_id"), "2"); /* no BoxID: the annotation id */
+    }
+    char *png_file = ts_path_join(oi, "masks/train/m_cat_1.png");
+    CHECK(ts_file_exists(png_file));
+    free(png_file);
+    ts_dataset_destroy(coco);
+    ts_dataset_destroy(mid);
+    ts_dataset_destroy(again);
+    free(back);
+    free(oi);
+    free(dir);
+}
+
 TEST(openimages_subset_by_class_with_hierarchy_and_limit) {
     ts_ctx *ctx = ts_test_ctx();
     char *dir = make_set(ctx, "subset", good_bbox);
