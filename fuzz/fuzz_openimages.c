@@ -1,7 +1,8 @@
 /* libFuzzer target: the Open Images reader with arbitrary bytes as one of
  * its files (the first byte picks which: boxes, labels, descriptions,
- * images CSV, hierarchy JSON, images.meta), the rest small and valid;
- * reads strict and lenient, writes back and re-reads, and runs a subset. */
+ * images CSV, hierarchy JSON, images.meta, object-segmentation CSV, the
+ * mask PNG), the rest small and valid; reads strict and lenient, writes
+ * back (masks included) and re-reads, and runs a subset. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,10 @@ static const char *const files[] = {"annotations/train-annotations-bbox.csv",
                                     "annotations/oidv6-class-descriptions.csv",
                                     "annotations/image_ids_and_rotation.csv",
                                     "annotations/bbox_labels_600_hierarchy.json",
-                                    "annotations/images.meta"};
+                                    "annotations/images.meta",
+                                    "annotations/train-annotations-object-segmentation.csv",
+                                    "masks/train/i1_mcat_b1.png"};
+enum { N_FILES = 8, MASK_PNG = 7 };
 static const char *const valid[] = {
     "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside\n"
     "i1,xclick,/m/cat,1,0.1,0.5,0.2,0.6,0,1,-1,0,0\n",
@@ -29,7 +33,13 @@ static const char *const valid[] = {
     "ImageID,Subset,OriginalURL,OriginalLandingURL,License,AuthorProfileURL,Author,Title,OriginalSize,OriginalMD5,"
     "Thumbnail300KURL,Rotation\ni1,train,,,lic,,,,123,,,0\n",
     "{\"LabelName\": \"/m/ani\", \"Subcategory\": [{\"LabelName\": \"/m/cat\"}]}",
-    "i1 5 7\n"};
+    "i1 5 7\n",
+    "MaskPath,ImageID,LabelName,BoxID,BoxXMin,BoxXMax,BoxYMin,BoxYMax,PredictedIoU,Clicks\n"
+    "i1_mcat_b1.png,i1,/m/cat,b1,0.1,0.5,0.2,0.6,0.7,\"0.2 0.3 1\"\n",
+    NULL};
+
+static uint8_t *mask_png; /* 3x2, a different size than i1's 7x5: resized when read */
+static size_t mask_len;
 
 static void put(ts_ctx *ctx, const char *name, const void *d, size_t n) {
     char *p = ts_path_join(root, name);
@@ -54,10 +64,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ts_image_free(&img);
         put(ctx, "images/train/i1.png", png, len);
         free(png);
+        if (ts_image_alloc(ctx, 3, 2, 1, TS_PIX_U8, &img) != TS_OK) abort();
+        ((uint8_t *)img.data)[1] = ((uint8_t *)img.data)[4] = 255;
+        if (ts_image_encode(ctx, &img, &eo, &mask_png, &mask_len) != TS_OK) abort();
+        ts_image_free(&img);
     }
-    size_t which = data[0] % 6;
-    for (size_t i = 0; i < 6; i++) {
+    /* masks as large as an image may be would only slow the search */
+    ts_limits lim = ts_ctx_limits(ctx);
+    lim.max_pixels = 1u << 16;
+    ts_ctx_set_limits(ctx, &lim);
+    size_t which = data[0] % N_FILES;
+    for (size_t i = 0; i < N_FILES; i++) {
         if (i == which) put(ctx, files[i], data + 1, size - 1);
+        else if (i == MASK_PNG) put(ctx, files[i], mask_png, mask_len);
         else put(ctx, files[i], valid[i], strlen(valid[i]));
     }
     for (int mode = 0; mode < 3; mode++) {

@@ -381,6 +381,13 @@ ts_status ts_oi_row_box(oi_reader *r, ts_csv *csv, const int *cols, const char *
     return TS_OK;
 }
 
+void ts_oi_box_pixels(const double v[4], int W, int H, double bbox[4]) {
+    bbox[0] = v[0] * W;
+    bbox[1] = v[2] * H;
+    bbox[2] = (v[1] - v[0]) * W;
+    bbox[3] = (v[3] - v[2]) * H;
+}
+
 static const char *const bbox_cols[] = {"ImageID", "Source",     "LabelName",  "Confidence", "XMin",
                                         "XMax",    "YMin",       "YMax",       "IsOccluded", "IsTruncated",
                                         "IsGroupOf", "IsDepiction", "IsInside"};
@@ -421,10 +428,7 @@ static ts_status bbox_row(oi_reader *r, void *user, const oi_file *f, void *vcsv
     if ((s = ts_oi_category(r, mpid, &a.category_id)) != TS_OK) return s;
     a.kind = TS_ANN_BOX;
     a.flags = flags;
-    a.bbox[0] = v[0] * W;
-    a.bbox[1] = v[2] * H;
-    a.bbox[2] = (v[1] - v[0]) * W;
-    a.bbox[3] = (v[3] - v[2]) * H;
+    ts_oi_box_pixels(v, W, H, a.bbox);
     a.area = a.bbox[2] * a.bbox[3];
     a.attrs = attrs;
     a.n_attrs = na;

@@ -86,6 +86,9 @@ ts_status ts_oi_row_target(oi_reader *r, const oi_file *f, ts_csv *csv, const in
 /* The normalized box in cols[4..7] (XMin, XMax, YMin, YMax, named by
  * names[4..7]), checked; a bad one is a row problem. */
 ts_status ts_oi_row_box(oi_reader *r, ts_csv *csv, const int *cols, const char *const *names, double v[4], int *skip);
+/* A normalized box (XMin, XMax, YMin, YMax) in pixels of a W x H image:
+ * x = XMin * W, w = (XMax - XMin) * W, and so for y and h. */
+void ts_oi_box_pixels(const double v[4], int W, int H, double bbox[4]);
 /* Width and height of image `index` (pool id `pid`), probed once. */
 ts_status ts_oi_ensure_size(oi_reader *r, ts_csv *csv, size_t index, uint32_t pid, int *W, int *H, int *skip);
 

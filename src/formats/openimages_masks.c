@@ -122,10 +122,7 @@ static ts_status segm_row(oi_reader *r, void *user, const oi_file *f, void *vcsv
     a.image_id = ts_dataset_image_id(r->ds, index);
     a.kind = TS_ANN_MASK;
     a.flags = TS_ANN_HAS_BOX;
-    a.bbox[0] = v[0] * W;
-    a.bbox[1] = v[2] * H;
-    a.bbox[2] = (v[1] - v[0]) * W;
-    a.bbox[3] = (v[3] - v[2]) * H;
+    ts_oi_box_pixels(v, W, H, a.bbox);
     a.rle = runs;
     a.rle_len = n;
     a.mask_h = (uint32_t)H;

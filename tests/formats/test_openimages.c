@@ -247,6 +247,17 @@ static const char good_bbox[] =
     "i1,xclick,/m/wg,1,0.5,0.75,0,1,0,0,0,1,0\r\n"
     "i2,xclick,/m/dog,1,0,1,0,1,0,0,0,0,0\r\n";
 
+/* The set `name` with this box CSV (and object-segmentation CSV, when not
+ * NULL) fails to read with a message holding `needle`. */
+static void check_set_fails(ts_ctx *ctx, const char *name, const char *bbox, const char *segm, const char *needle) {
+    ts_dataset *ds = NULL;
+    char *dir = make_set(ctx, name, bbox);
+    if (segm) put(ctx, dir, "annotations/train-annotations-object-segmentation.csv", segm);
+    CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "openimages", NULL, &ds), needle);
+    CHECK(ds == NULL);
+    free(dir);
+}
+
 TEST(openimages_rejects_bad_rows_with_position) {
     ts_ctx *ctx = ts_test_ctx();
     ts_dataset *ds = NULL;
@@ -269,10 +280,7 @@ TEST(openimages_rejects_bad_rows_with_position) {
         char name[16], text[512];
         snprintf(name, sizeof name, "bad%zu", i);
         snprintf(text, sizeof text, "%s%s", head, cases[i].row);
-        char *dir = make_set(ctx, name, text);
-        CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "openimages", NULL, &ds), cases[i].needle);
-        CHECK(ds == NULL);
-        free(dir);
+        check_set_fails(ctx, name, text, NULL, cases[i].needle);
     }
     /* lenient: the bad row is skipped with a warning, the rest kept */
     char text[1024];
@@ -389,23 +397,22 @@ TEST(openimages_rejects_bad_mask_rows_with_position) {
     ts_ctx *ctx = ts_test_ctx();
     ts_dataset *ds = NULL;
     struct {
-        const char *mask, *needle;
+        const char *row, *needle;
     } cases[] = {
-        {"../x.png", "train-annotations-object-segmentation.csv:2:1: MaskPath \"../x.png\" is not a plain file name"},
-        {"a\\b.png", "is not a plain file name"},
-        {"..", "is not a plain file name"},
-        {"", "MaskPath \"\" is not a plain file name"},
-        {"gone.png", "segmentation.csv:2:1: mask file not found: no masks/train/gone.png nor masks/gone.png"},
+        {"m.png,i1,/m/cat,b1,0.5,0.2,0,1,,", "segmentation.csv:2:24: BoxXMax is less than BoxXMin"},
+        {"../x.png,i1,/m/cat,b1,0,1,0,1,,",
+         "train-annotations-object-segmentation.csv:2:1: MaskPath \"../x.png\" is not a plain file name"},
+        {"a\\b.png,i1,/m/cat,b1,0,1,0,1,,", "is not a plain file name"},
+        {"..,i1,/m/cat,b1,0,1,0,1,,", "is not a plain file name"},
+        {",i1,/m/cat,b1,0,1,0,1,,", "MaskPath \"\" is not a plain file name"},
+        {"gone.png,i1,/m/cat,b1,0,1,0,1,,",
+         "segmentation.csv:2:1: mask file not found: no masks/train/gone.png nor masks/gone.png"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char name[16], text[512];
         snprintf(name, sizeof name, "badmask%zu", i);
-        char *dir = make_set(ctx, name, good_bbox);
-        snprintf(text, sizeof text, "%s%s,i1,/m/cat,b1,0,1,0,1,,\n", segm_head, cases[i].mask);
-        put(ctx, dir, "annotations/train-annotations-object-segmentation.csv", text);
-        CHECK_FAILS(ctx, ts_dataset_read(ctx, dir, "openimages", NULL, &ds), cases[i].needle);
-        CHECK(ds == NULL);
-        free(dir);
+        snprintf(text, sizeof text, "%s%s\n", segm_head, cases[i].row);
+        check_set_fails(ctx, name, good_bbox, text, cases[i].needle);
     }
     /* a truncated PNG fails with the decoder's word; lenient skips it and the
      * missing file with warnings, a hostile MaskPath stays an error */
