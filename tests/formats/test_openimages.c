@@ -181,6 +181,12 @@ TEST(openimages_reads_v5_headerless_descriptions) {
     ts_dataset_destroy(ds);
 }
 
+static void check_written(const char *dir, const char *rel) {
+    char *p = ts_path_join(dir, rel);
+    if (!CHECK(p && ts_file_exists(p))) fprintf(stderr, "  missing: %s\n", rel);
+    free(p);
+}
+
 TEST(openimages_round_trip_v6) {
     ts_ctx *ctx = ts_test_ctx();
     ts_dataset *ds = NULL, *back = NULL;
@@ -197,9 +203,7 @@ TEST(openimages_round_trip_v6) {
         check_v6(back);
     }
     /* the mask keeps its official name, in Datumaro's per-split folder */
-    char *mask = ts_path_join(out, "masks/train/b_m0_01234567.png");
-    CHECK(ts_file_exists(mask));
-    free(mask);
+    check_written(out, "masks/train/b_m0_01234567.png");
     ts_dataset_destroy(back);
     ts_dataset_destroy(ds);
     free(out);
@@ -493,9 +497,7 @@ TEST(openimages_masks_round_trip_from_coco_bit_exact) {
         ts_dataset_annotation(mid, 1, &a);
         CHECK_STR(attr(a.attrs, a.n_attrs, "box_id"), "2"); /* no BoxID: the annotation id */
     }
-    char *png_file = ts_path_join(oi, "masks/train/m_cat_1.png");
-    CHECK(ts_file_exists(png_file));
-    free(png_file);
+    check_written(oi, "masks/train/m_cat_1.png");
     ts_dataset_destroy(coco);
     ts_dataset_destroy(mid);
     ts_dataset_destroy(again);
