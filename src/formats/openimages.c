@@ -161,8 +161,8 @@ ts_status ts_oi_each_row(oi_reader *r, const oi_file *f, const char *const *want
                 continue;
             }
             int skip = 0;
-            s = ts_oi_row_problem(r, csv, ts_csv_count(csv) - 1, &skip, "expected %zu fields as in the header, found %zu",
-                            width, ts_csv_count(csv));
+            s = ts_oi_row_problem(r, csv, ts_csv_count(csv) - 1, &skip,
+                                  "expected %zu fields as in the header, found %zu", width, ts_csv_count(csv));
             continue;
         }
         s = fn(r, user, f, csv, cols);
@@ -334,8 +334,8 @@ ts_status ts_oi_ensure_size(oi_reader *r, ts_csv *csv, size_t index, uint32_t pi
     snprintf(why, sizeof why, "%s", ts_ctx_error(r->ctx));
     ts_ctx_clear_error(r->ctx);
     r->probe_failed[pid] = 1;
-    return ts_oi_row_problem(r, csv, 0, skip, "the size of image %s is unknown (%s), so its boxes cannot be denormalized",
-                       e.path, why);
+    return ts_oi_row_problem(r, csv, 0, skip,
+                             "the size of image %s is unknown (%s), so its boxes cannot be denormalized", e.path, why);
 }
 
 const char *ts_oi_field(ts_csv *csv, int col, size_t *len) {
@@ -355,7 +355,7 @@ ts_status ts_oi_row_target(oi_reader *r, const oi_file *f, ts_csv *csv, const in
     if (mlen == 0 || ilen == 0) {
         int skip = 0;
         return ts_oi_row_problem(r, csv, (size_t)(ilen == 0 ? cols[0] : cols[mid_col]), &skip, "empty %s",
-                           ilen == 0 ? "ImageID" : "LabelName");
+                                 ilen == 0 ? "ImageID" : "LabelName");
     }
     ts_status s = ts_oi_mid(r, mid, mlen, mpid);
     if (s != TS_OK) return s;
@@ -411,7 +411,7 @@ static ts_status bbox_row(oi_reader *r, void *user, const oi_file *f, void *vcsv
         if (!*t) continue;
         if (!ts_csv_parse_int(t, &b) || b < -1 || b > 1)
             return ts_oi_row_problem(r, csv, (size_t)cols[8 + k], &skip, "%s: expected 0, 1 or -1, found \"%.40s\"",
-                               bbox_cols[8 + k], t);
+                                     bbox_cols[8 + k], t);
         if (b == 1 && flag_of[k]) flags |= flag_of[k];
         else if (b != 0) attrs[na++] = (ts_attr){bbox_cols[8 + k], b == 1 ? "1" : "-1", TS_ATTR_NUMBER};
     }
@@ -448,8 +448,8 @@ static ts_status label_row(oi_reader *r, void *user, const oi_file *f, void *vcs
     const char *conf = ts_oi_field(csv, cols[3], NULL), *src = ts_oi_field(csv, cols[1], NULL);
     double c;
     if (!ts_csv_parse_double(conf, &c) || c < 0 || c > 1)
-        return ts_oi_row_problem(r, csv, (size_t)cols[3], &skip, "Confidence: expected a number in [0, 1], found \"%.40s\"",
-                           conf);
+        return ts_oi_row_problem(r, csv, (size_t)cols[3], &skip,
+                                 "Confidence: expected a number in [0, 1], found \"%.40s\"", conf);
     ts_attr attrs[2];
     uint32_t na = 0;
     if (*src) attrs[na++] = (ts_attr){"Source", src, TS_ATTR_STRING};

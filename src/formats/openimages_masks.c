@@ -26,7 +26,8 @@ static ts_status find_mask(oi_reader *r, const char *split, const char *name, si
     for (int flat = *split ? 0 : 1; flat < 2; flat++) {
         size_t rel = strlen(r->root) + 1;
         p.len = 0;
-        if (ts_buf_printf(&p, "%s/masks/%s%s%.*s", r->root, flat ? "" : split, flat ? "" : "/", (int)len, name) != TS_OK ||
+        const char *sub = flat ? "" : split, *sep = flat ? "" : "/";
+        if (ts_buf_printf(&p, "%s/masks/%s%s%.*s", r->root, sub, sep, (int)len, name) != TS_OK ||
             ts_buf_printf(tried, "%s%s", tried->len ? " nor " : "", p.data + rel) != TS_OK) {
             ts_buf_free(&p);
             return ts_error(r->ctx, TS_ERR_NOMEM, "out of memory");

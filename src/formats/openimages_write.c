@@ -253,14 +253,17 @@ static void put_flag(FILE *f, const ts_annotation *a, uint32_t flag, const char 
     fputs(flag && (a->flags & flag) ? "1" : v ? v : "0", f);
 }
 
+static int is_ascii_alnum(char c) {
+    return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
 /* A label MID as a file name part, as the official mask names have it
  * ("/m/01bjv" -> "m01bjv"): '/' dropped, other punctuation '_'. */
 static void label_slug(const char *mid, char *out, size_t cap) {
     size_t n = 0;
     for (const char *p = mid; *p && n + 1 < cap; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '/') continue;
-        out[n++] = (c < 128 && (c == '-' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z'))) ? (char)c : '_';
+        if (*p == '/') continue;
+        out[n++] = *p == '-' || is_ascii_alnum(*p) ? *p : '_';
     }
     out[n] = 0;
 }
@@ -269,13 +272,14 @@ static int is_alnum_id(const char *s) {
     size_t n = strlen(s);
     if (n == 0 || n > 64) return 0;
     for (const char *p = s; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || ((*p | 32) >= 'a' && (*p | 32) <= 'z'))) return 0;
+        if (!is_ascii_alnum(*p)) return 0;
     return 1;
 }
 
 /* <ImageID>_<label slug>_<BoxID, else the annotation id>.png, unique in
  * the output (a repeat gets _<annotation id> added). */
-static ts_status mask_file_name(oiwriter *w, const char *image_id, const char *mid, const ts_annotation *a, ts_buf *name) {
+static ts_status mask_file_name(oiwriter *w, const char *image_id, const char *mid, const ts_annotation *a,
+                                ts_buf *name) {
     char slug[128];
     const char *box_id = attr_of(a->attrs, a->n_attrs, "box_id");
     uint32_t seen;
@@ -508,7 +512,7 @@ ts_status ts_oi_write(ts_ctx *ctx, const ts_dataset *ds, const char *path, const
         dir = NULL;
     }
     if (s == TS_OK && w.dropped_shapes)
-        ts_warn(ctx, "openimages: wrote boxes only for %llu keypoint sets, polylines or empty masks; their shapes were dropped",
+        ts_warn(ctx, "openimages: wrote boxes only for %llu keypoint sets, polylines or empty masks; shapes dropped",
                 (unsigned long long)w.dropped_shapes);
     if (s == TS_OK && w.no_box)
         ts_warn(ctx, "openimages: dropped %llu annotations without a box", (unsigned long long)w.no_box);

@@ -341,7 +341,8 @@ static void mask_png(ts_ctx *ctx, const char *dir, const char *name, int w, int 
     free(p);
 }
 
-static const char segm_head[] = "MaskPath,ImageID,LabelName,BoxID,BoxXMin,BoxXMax,BoxYMin,BoxYMax,PredictedIoU,Clicks\n";
+static const char segm_head[] =
+    "MaskPath,ImageID,LabelName,BoxID,BoxXMin,BoxXMax,BoxYMin,BoxYMax,PredictedIoU,Clicks\n";
 
 /* Each pixel of an RLE mask against the rectangle [x0, x1) x [y0, y1). */
 static void check_rect_mask(const ts_annotation *a, const int rect[4]) {
@@ -368,7 +369,8 @@ TEST(openimages_reads_masks_resized_and_from_the_flat_folder) {
     /* the official zips extract flat; any value above 0 is foreground */
     mask_png(ctx, dir, "masks/i1_mdog_bb.png", 100, 50, (const int[]){50, 10, 100, 50}, 7);
     char text[512];
-    snprintf(text, sizeof text, "%s%s%s", segm_head, "i3_mcat_aa.png,i3,/m/cat,aa,0,0.4,0,0.5,0.81,\"0.1 0.2 1;0.3 0.4 0\"\n",
+    snprintf(text, sizeof text, "%s%s%s", segm_head,
+             "i3_mcat_aa.png,i3,/m/cat,aa,0,0.4,0,0.5,0.81,\"0.1 0.2 1;0.3 0.4 0\"\n",
              "i1_mdog_bb.png,i1,/m/dog,bb,0.5,1,0.2,1,,\n");
     put(ctx, dir, "annotations/train-annotations-object-segmentation.csv", text);
     ts_dataset *ds = NULL;
