@@ -67,7 +67,12 @@ typedef struct {
     ts_buf text;
     double num;
     ts_filter *f;
+    int depth; /* parentheses and `not`s open around the current token */
 } parser;
+
+/* Deeper nesting than any hand-written filter needs; the parser recurses
+ * once per level, so the limit also bounds its stack. */
+#define FILTER_MAX_DEPTH 256
 
 static const char *tok_name(const parser *p) {
     switch (p->tok) {
@@ -204,11 +209,20 @@ static ts_status parse_value(parser *p, const char *fname, int field_text, value
     return s;
 }
 
+/* Enter one level of nesting ('(' or `not`); an error past the limit. */
+static ts_status nest(parser *p) {
+    if (++p->depth <= FILTER_MAX_DEPTH) return TS_OK;
+    return ts_error_at(p->ctx, TS_ERR_LIMIT, "--where", 1, p->start + 1,
+                       "parentheses and `not` nested more than %d deep", FILTER_MAX_DEPTH);
+}
+
 static ts_status parse_cmp(parser *p, int *out) {
     if (p->tok == T_LPAREN) {
-        ts_status s = next(p);
+        ts_status s = nest(p);
+        if (s == TS_OK) s = next(p);
         if (s == TS_OK) s = parse_or(p, out);
         if (s == TS_OK && p->tok != T_RPAREN) s = expected(p, "')'");
+        p->depth--;
         return s == TS_OK ? next(p) : s;
     }
     if (p->tok != T_IDENT) return expected(p, "a field name or '('");
@@ -298,8 +312,10 @@ static ts_status parse_cmp(parser *p, int *out) {
 static ts_status parse_not(parser *p, int *out) {
     if (p->tok != T_NOT) return parse_cmp(p, out);
     int a;
-    ts_status s = next(p);
+    ts_status s = nest(p);
+    if (s == TS_OK) s = next(p);
     if (s == TS_OK) s = parse_not(p, &a);
+    p->depth--;
     if (s != TS_OK) return s;
     node n = {N_NOT, a, -1, 0, NULL, OP_EQ, NULL, 0};
     return (*out = add_node(p, n)) < 0 ? TS_ERR_NOMEM : TS_OK;
@@ -476,20 +492,32 @@ static int match_ann_field(const node *n, const eval_ctx *c, size_t index) {
     }
 }
 
+/* A chain `x and y and z` is parsed left-deep ((x and y) and z), as long
+ * as the filter: the chain is walked in a loop, its right operands (each
+ * nested at most FILTER_MAX_DEPTH deep) by recursion. Every operand is a
+ * pure test, so taking them right to left gives the same answer. */
 static int eval(const ts_filter *f, int idx, const eval_ctx *c) {
-    const node *n = &f->nodes[idx];
-    switch (n->kind) {
-    case N_AND: return eval(f, n->a, c) && eval(f, n->b, c);
-    case N_OR: return eval(f, n->a, c) || eval(f, n->b, c);
-    case N_NOT: return !eval(f, n->a, c);
-    case N_CMP:
-        if (n->field < F_CLASS) return match_image_field(n, c);
-        if (c->ann_mode) return match_ann_field(n, c, c->ann);
-        for (size_t i = 0; i < c->n_anns; i++)
-            if (match_ann_field(n, c, c->anns[i])) return 1;
+    for (;;) {
+        const node *n = &f->nodes[idx];
+        switch (n->kind) {
+        case N_AND:
+            if (!eval(f, n->b, c)) return 0;
+            idx = n->a;
+            continue;
+        case N_OR:
+            if (eval(f, n->b, c)) return 1;
+            idx = n->a;
+            continue;
+        case N_NOT: return !eval(f, n->a, c);
+        case N_CMP:
+            if (n->field < F_CLASS) return match_image_field(n, c);
+            if (c->ann_mode) return match_ann_field(n, c, c->ann);
+            for (size_t i = 0; i < c->n_anns; i++)
+                if (match_ann_field(n, c, c->anns[i])) return 1;
+            return 0;
+        }
         return 0;
     }
-    return 0;
 }
 
 static ts_status setup(ts_ctx *ctx, const ts_dataset *ds, size_t image, eval_ctx *c) {

@@ -156,3 +156,32 @@ TEST(filter_dataset_annotations) {
     ts_filter_destroy(f);
     ts_dataset_destroy(ds);
 }
+
+/* Nesting is bounded (the parser recurses per level: 256 levels of '(' or
+ * `not` are fine, one more is an error, never a stack overflow), and a
+ * chain of 100000 `or`s, as long as the filter, is evaluated without
+ * recursing once per term. */
+TEST(filter_deep_nesting_and_long_chains) {
+    ts_ctx *ctx = ts_test_ctx();
+    ts_dataset *ds = fixture();
+    ts_buf b = {0};
+    for (int i = 0; i < 256; i++) ts_buf_puts(&b, i % 2 ? "not " : "(");
+    ts_buf_puts(&b, "class == \"cat\"");
+    for (int i = 0; i < 128; i++) ts_buf_puts(&b, ")");
+    CHECK_STR(matching(ds, b.data), "14"); /* 128 `not`s cancel out */
+    b.len = 0;
+    for (int i = 0; i < 257; i++) ts_buf_puts(&b, "(");
+    ts_buf_puts(&b, "width > 1");
+    for (int i = 0; i < 257; i++) ts_buf_puts(&b, ")");
+    ts_filter *f = NULL;
+    CHECK_FAILS(ctx, ts_filter_compile(ctx, b.data, &f), "nested more than 256 deep");
+    b.len = 0;
+    for (int i = 0; i < 100000; i++) ts_buf_printf(&b, "%swidth == %d", i ? " or " : "", 100000 + i);
+    ts_buf_puts(&b, " or width == 300");
+    CHECK_STR(matching(ds, b.data), "4");
+    b.len = 0;
+    for (int i = 0; i < 100000; i++) ts_buf_printf(&b, "%swidth > 1", i ? " and " : "");
+    CHECK_STR(matching(ds, b.data), "1234");
+    ts_buf_free(&b);
+    ts_dataset_destroy(ds);
+}
