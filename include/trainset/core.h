@@ -242,6 +242,10 @@ int64_t ts_file_size(const char *path);
  * array with ts_strings_free. */
 ts_status ts_dir_list(ts_ctx *ctx, const char *dir, char ***names, size_t *count);
 void ts_strings_free(char **strings, size_t count);
+/* 1 when match(path, name, user) holds for some entry of `dir` (path is
+ * dir/name), tried in sorted order until one does; 0 when none does or the
+ * directory cannot be listed. */
+int ts_dir_any(const char *dir, int (*match)(const char *path, const char *name, void *user), void *user);
 /* Create a directory and its parents (mode 0777 & ~umask). */
 ts_status ts_mkdirs(ts_ctx *ctx, const char *dir);
 /* Remove a file or a whole directory tree (not following links). */

@@ -92,6 +92,20 @@ void ts_strings_free(char **strings, size_t count) {
     free(strings);
 }
 
+int ts_dir_any(const char *dir, int (*match)(const char *path, const char *name, void *user), void *user) {
+    char **names = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (ts_dir_list(NULL, dir, &names, &n) != TS_OK) return 0;
+    for (size_t i = 0; i < n && !found; i++) {
+        char *path = ts_path_join(dir, names[i]);
+        found = path && match(path, names[i], user);
+        free(path);
+    }
+    ts_strings_free(names, n);
+    return found;
+}
+
 ts_status ts_dir_list(ts_ctx *ctx, const char *dir, char ***names, size_t *count) {
     DIR *d = opendir(dir);
     if (!d)

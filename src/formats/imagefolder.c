@@ -313,21 +313,13 @@ static ts_status read_list_form(ifreader *r) {
     return s;
 }
 
-/* 1 when the directory holds a "name index" list (train.txt ...). */
-static int has_list(const char *dir) {
-    char **names = NULL;
-    size_t n = 0;
-    int found = 0;
-    if (ts_dir_list(NULL, dir, &names, &n) != TS_OK) return 0;
-    for (size_t i = 0; i < n && !found; i++) {
-        if (!ts_ends_with_nocase(names[i], ".txt") || strncmp(names[i], "synsets", 7) == 0) continue;
-        char *p = ts_path_join(dir, names[i]);
-        found = p && line_shape(p) == 1;
-        free(p);
-    }
-    ts_strings_free(names, n);
-    return found;
+static int is_name_index_list(const char *path, const char *name, void *user) {
+    (void)user;
+    return ts_ends_with_nocase(name, ".txt") && strncmp(name, "synsets", 7) != 0 && line_shape(path) == 1;
 }
+
+/* 1 when the directory holds a "name index" list (train.txt ...). */
+static int has_list(const char *dir) { return ts_dir_any(dir, is_name_index_list, NULL); }
 
 static ts_status if_read(ts_ctx *ctx, const char *path, const ts_read_opts *opts, ts_dataset **out) {
     if (!ts_dir_exists(path)) return ts_error(ctx, TS_ERR_NOT_FOUND, "%s: not a directory", path);

@@ -337,19 +337,17 @@ static ts_status group_candidates(voc_reader *r, size_t gi, int xml_only) {
     return s;
 }
 
-static int dir_has_voc_xml(const char *dir) {
-    char **names = NULL;
-    size_t n = 0;
-    int found = 0;
-    if (ts_dir_list(NULL, dir, &names, &n) != TS_OK) return 0;
-    for (size_t i = 0; i < n && !found; i++) {
-        if (!ts_ends_with_nocase(names[i], ".xml")) continue;
-        char *p = ts_path_join(dir, names[i]);
-        found = p && xml_sniff_root(p, "annotation");
-        free(p);
-    }
-    ts_strings_free(names, n);
-    return found;
+static int is_voc_xml(const char *path, const char *name, void *user) {
+    (void)user;
+    return ts_ends_with_nocase(name, ".xml") && xml_sniff_root(path, "annotation");
+}
+
+static int dir_has_voc_xml(const char *dir) { return ts_dir_any(dir, is_voc_xml, NULL); }
+
+/* A subdirectory (one per split, Roboflow-style) holding VOC XML files. */
+static int is_split_dir_of_voc_xml(const char *path, const char *name, void *user) {
+    (void)name, (void)user;
+    return ts_dir_exists(path) && dir_has_voc_xml(path);
 }
 
 ts_status voc_find_layout(voc_reader *r, const char *path) {
@@ -413,15 +411,5 @@ int voc_detect(const char *path) {
         if (hit) return 90;
     }
     if (dir_has_voc_xml(path)) return 60;
-    char **names = NULL;
-    size_t n = 0;
-    int score = 0;
-    if (ts_dir_list(NULL, path, &names, &n) != TS_OK) return 0;
-    for (size_t i = 0; i < n && !score; i++) {
-        char *sub = ts_path_join(path, names[i]);
-        if (sub && ts_dir_exists(sub) && dir_has_voc_xml(sub)) score = 50;
-        free(sub);
-    }
-    ts_strings_free(names, n);
-    return score;
+    return ts_dir_any(path, is_split_dir_of_voc_xml, NULL) ? 50 : 0;
 }

@@ -201,6 +201,32 @@ TEST(pool_workers_take_over_a_slow_share) {
     }
 }
 
+static int named_b_txt(const char *path, const char *name, void *user) {
+    int *calls = user;
+    (*calls)++;
+    return strcmp(name, "b.txt") == 0 && ts_file_exists(path);
+}
+
+/* ts_dir_any tries entries in sorted order and stops at the first match. */
+TEST(dir_any_stops_at_the_first_match) {
+    ts_ctx *ctx = ts_test_ctx();
+    char *dir = ts_path_join(ts_test_tmpdir(), "dir_any");
+    const char *names[3] = {"c.txt", "a.txt", "b.txt"};
+    for (int i = 0; i < 3; i++) {
+        char *p = ts_path_join(dir, names[i]);
+        CHECK_OK(ctx, ts_file_write_staged(ctx, p, "x", 1));
+        free(p);
+    }
+    int calls = 0;
+    CHECK(ts_dir_any(dir, named_b_txt, &calls));
+    CHECK_EQ_INT(calls, 2); /* a.txt, then b.txt */
+    calls = 0;
+    char *missing = ts_path_join(dir, "nope");
+    CHECK(!ts_dir_any(missing, named_b_txt, &calls));
+    CHECK_EQ_INT(calls, 0);
+    free(missing), free(dir);
+}
+
 TEST(atomic_file_and_dir) {
     ts_ctx *ctx = ts_test_ctx();
     const char *dir = ts_test_tmpdir();
