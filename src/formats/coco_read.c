@@ -200,19 +200,29 @@ static ts_status read_string(parser *p, const char *what, size_t *off, int *ok) 
 
 static const char *str_at(const parser *p, size_t off) { return p->strs.data + off; }
 
-static ts_status push_attr(parser *p, const char *prefix, const char *key, size_t key_len, ts_attr_type type,
-                           const char *value, size_t value_len) {
+/* An attribute whose value is already in the record's buffer at value_off
+ * (an offset, since appending the key may move the buffer). */
+static ts_status push_kept_attr(parser *p, const char *prefix, const char *key, size_t key_len, ts_attr_type type,
+                                size_t value_off) {
     if (ts_grow(p->ctx, (void **)&p->raw, &p->cap_raw, p->n_raw + 1, sizeof *p->raw) != TS_OK) return TS_ERR_NOMEM;
     raw_attr *a = &p->raw[p->n_raw];
     a->key = p->strs.len;
     if (ts_buf_puts(&p->strs, prefix) != TS_OK) return ts_error(p->ctx, TS_ERR_NOMEM, "out of memory");
     size_t dummy;
     ts_status s = keep_text(p, key, key_len, &dummy);
-    if (s == TS_OK) s = keep_text(p, value, value_len, &a->value);
     if (s != TS_OK) return s;
+    a->value = value_off;
     a->type = type;
     p->n_raw++;
     return TS_OK;
+}
+
+/* `value` must not point into the record's buffer (use push_kept_attr). */
+static ts_status push_attr(parser *p, const char *prefix, const char *key, size_t key_len, ts_attr_type type,
+                           const char *value, size_t value_len) {
+    size_t off;
+    ts_status s = keep_text(p, value, value_len, &off);
+    return s == TS_OK ? push_kept_attr(p, prefix, key, key_len, type, off) : s;
 }
 
 /* Read the value after a key into attribute PREFIX+key: strings, numbers
@@ -742,8 +752,7 @@ static ts_status parse_annotation(parser *p) {
     }
     if (record_skipped(p, &p->skipped_anns, "annotation")) return TS_OK;
     if (caption != SIZE_MAX) {
-        if ((s = push_attr(p, "", "caption", 7, TS_ATTR_STRING, str_at(p, caption), strlen(str_at(p, caption)))) != TS_OK)
-            return s;
+        if ((s = push_kept_attr(p, "", "caption", 7, TS_ATTR_STRING, caption)) != TS_OK) return s;
         if (a.category_id == 0) a.category_id = TS_NO_ID; /* captions name no category */
     }
     if (annotator != SIZE_MAX) a.annotator = str_at(p, annotator);

@@ -188,3 +188,26 @@ TEST(coco_category_keypoint_name_limit) {
     CHECK_EQ_INT((int)kept, 1000);
     CHECK_FAILS(ctx, read_keypoint_names(1025, &kept), "more than 1024 keypoint names");
 }
+
+/* A caption long enough to move the record's string buffer when the
+ * attribute's key is appended after it (it was read through a stale
+ * pointer; the sanitizer build catches a regression). */
+TEST(coco_long_caption_kept) {
+    ts_buf b = {0};
+    ts_buf_puts(&b, "{\"images\":[{\"id\":1,\"file_name\":\"a.jpg\",\"width\":10,\"height\":5}],\"categories\":[],"
+                    "\"annotations\":[{\"id\":7,\"image_id\":1,\"caption\":\"");
+    for (int i = 0; i < 5000; i++) ts_buf_putc(&b, (char)('a' + i % 26));
+    ts_buf_puts(&b, "\"}]}");
+    ts_dataset *ds = NULL;
+    CHECK_EQ_INT(read_text(b.data, &ds), TS_OK);
+    if (ds && CHECK(ts_dataset_annotation_count(ds) == 1)) {
+        ts_annotation a;
+        ts_dataset_annotation(ds, 0, &a);
+        const char *caption = NULL;
+        for (uint32_t i = 0; i < a.n_attrs; i++)
+            if (strcmp(a.attrs[i].key, "caption") == 0) caption = a.attrs[i].value;
+        CHECK(caption && strlen(caption) == 5000 && caption[4999] == (char)('a' + 4999 % 26));
+    }
+    ts_dataset_destroy(ds);
+    ts_buf_free(&b);
+}
