@@ -227,6 +227,31 @@ static ts_status attr_number(cvat_reader *r, const xml_node *s, const char *name
     return st;
 }
 
+/* A CVAT ellipse (centre cx, cy, radii rx, ry, turned rotation= degrees
+ * clockwise on screen) as a polygon of ELLIPSE_VERTICES vertices, the
+ * first at the end of the turned x radius. */
+#define ELLIPSE_VERTICES 32
+
+static ts_status ellipse_points(cvat_reader *r, const xml_node *s, double **out, uint32_t *n) {
+    double c[4], deg = 0;
+    static const char *const names[4] = {"cx", "cy", "rx", "ry"};
+    ts_status st = TS_OK;
+    for (int i = 0; i < 4 && st == TS_OK; i++)
+        st = attr_number(r, s, names[i], i < 2 ? -1e9 : 0, 1e9, &c[i]);
+    if (st == TS_OK && xml_attr(s, "rotation")) st = attr_number(r, s, "rotation", -1e6, 1e6, &deg);
+    if (st != TS_OK) return st;
+    double *v = ts_alloc_array(r->ctx, ELLIPSE_VERTICES, 2 * sizeof *v);
+    if (!v) return TS_ERR_NOMEM;
+    double turn = deg * M_PI / 180, ct = cos(turn), stn = sin(turn);
+    for (int k = 0; k < ELLIPSE_VERTICES; k++) {
+        double t = 2 * M_PI * k / ELLIPSE_VERTICES, dx = c[2] * cos(t), dy = c[3] * sin(t);
+        v[2 * k] = c[0] + dx * ct - dy * stn;
+        v[2 * k + 1] = c[1] + dx * stn + dy * ct;
+    }
+    *out = v, *n = ELLIPSE_VERTICES;
+    return TS_OK;
+}
+
 static int attr_flag(const char *v) {
     int b = 0;
     return v && xml_scan_bool(v, &b) && b;
@@ -299,12 +324,14 @@ static ts_status read_shape(cvat_reader *r, const xml_node *s, int64_t image_id,
     ts_ctx *ctx = r->ctx;
     ts_annotation a = ts_annotation_empty();
     const char *kind = s->name;
+    int ellipse = !strcmp(kind, "ellipse");
     if (!strcmp(kind, "box")) a.kind = TS_ANN_BOX;
     else if (!strcmp(kind, "polygon")) a.kind = TS_ANN_POLYGON;
     else if (!strcmp(kind, "polyline")) a.kind = TS_ANN_POLYLINE;
     else if (!strcmp(kind, "points")) a.kind = TS_ANN_POINTS;
     else if (!strcmp(kind, "tag")) a.kind = TS_ANN_LABEL;
     else if (!strcmp(kind, "mask")) a.kind = TS_ANN_MASK;
+    else if (!strcmp(kind, "ellipse")) a.kind = TS_ANN_POLYGON; /* as a polygon; see ellipse_points */
     else {
         r->unsupported++;
         return TS_OK;
@@ -331,8 +358,10 @@ static ts_status read_shape(cvat_reader *r, const xml_node *s, int64_t image_id,
         a.flags |= TS_ANN_HAS_BOX;
     } else if (a.kind != TS_ANN_LABEL) {
         const char *text = xml_attr(s, "points");
-        if (!text) return xml_error(ctx, TS_ERR_INVALID, r->file, s, "<%s> without points=", kind);
-        if ((st = parse_points(r, s, text, &pts, &npts)) != TS_OK) return st;
+        if (ellipse) st = ellipse_points(r, s, &pts, &npts);
+        else if (!text) return xml_error(ctx, TS_ERR_INVALID, r->file, s, "<%s> without points=", kind);
+        else st = parse_points(r, s, text, &pts, &npts);
+        if (st != TS_OK) return st;
         double x0 = pts[0], y0 = pts[1], x1 = pts[0], y1 = pts[1], area = 0;
         for (uint32_t i = 0; i < npts; i++) {
             double x = pts[2 * i], y = pts[2 * i + 1];
@@ -374,7 +403,7 @@ static ts_status read_shape(cvat_reader *r, const xml_node *s, int64_t image_id,
         attrs[n++] = (ts_attr){name, t == TS_ATTR_BOOL ? (b ? "true" : "false") : c->text, t};
     }
     static const char *const kept[] = {"source", "group_id", "rotation"};
-    for (int k = 0; k < 3 && st == TS_OK; k++) {
+    for (int k = 0; k < (ellipse ? 2 : 3) && st == TS_OK; k++) { /* an ellipse's polygon is turned already */
         const char *v = xml_attr(s, kept[k]);
         double d;
         if (v && *v && n < cap && (k == 0 || (xml_scan_double(v, &d) && d != 0)))
@@ -603,7 +632,7 @@ static ts_status cvat_read(ts_ctx *ctx, const char *path, const ts_read_opts *op
     if (s == TS_OK && !(r.root = ts_path_dirname(xml))) s = ts_error(ctx, TS_ERR_NOMEM, "out of memory");
     if (s == TS_OK) s = xml_stream_file(ctx, xml, xml, on_record, &r);
     if (s == TS_OK && r.unsupported)
-        ts_warn(ctx, "%s: %llu shapes of kinds trainset does not hold (ellipse, cuboid, skeleton) skipped", xml,
+        ts_warn(ctx, "%s: %llu shapes of kinds trainset does not hold (cuboid, skeleton) skipped", xml,
                 (unsigned long long)r.unsupported);
     if (s == TS_OK) s = ts_dataset_set_root(ctx, r.ds, r.root);
     for (size_t i = 0; i < r.n_specs; i++) free(r.specs[i].name), free(r.specs[i].input_type);

@@ -216,6 +216,39 @@ TEST(cvat_mask_shape) {
     ts_dataset_destroy(ds);
 }
 
+/* An ellipse becomes a 32-vertex polygon: centre (50, 40), radii 20 x 10
+ * turned 90 degrees, so it spans x 40..60 and y 20..60, with the area of
+ * the inscribed 32-gon, pi rx ry (32 / 2 pi) sin(2 pi / 32). */
+TEST(cvat_ellipse_as_polygon) {
+    ts_ctx *ctx = ts_test_ctx();
+    const char *path = xt_file(ts_test_tmpdir(), "annotations.xml",
+                               CVAT_HEAD "<image id=\"0\" name=\"e.jpg\" width=\"100\" height=\"80\">\n"
+                                         "<ellipse label=\"eye\" cx=\"50\" cy=\"40\" rx=\"20\" ry=\"10\" "
+                                         "rotation=\"90\" occluded=\"1\"/>\n"
+                                         "<ellipse label=\"eye\" cx=\"10\" cy=\"10\" rx=\"-1\" ry=\"2\"/>\n"
+                                         "</image></annotations>");
+    ts_dataset *ds = NULL;
+    CHECK_FAILS(ctx, ts_dataset_read(ctx, path, "cvat", NULL, &ds), "annotations.xml:4:1: rx=\"-1\" is out of range");
+    ts_ctx_set_lenient(ctx, 1);
+    ds = xt_read(ctx, path, "cvat");
+    ts_ctx_set_lenient(ctx, 0);
+    if (!ds) return;
+    ts_annotation a;
+    CHECK(xt_ann(ds, "images/e.jpg", 0, &a));
+    CHECK_EQ_INT(a.kind, TS_ANN_POLYGON);
+    CHECK_EQ_INT(a.n_rings, 1);
+    CHECK_EQ_INT(a.ring_sizes ? (int)a.ring_sizes[0] : 0, 64);
+    CHECK_NEAR(a.bbox[0], 40, 1e-9);
+    CHECK_NEAR(a.bbox[1], 20, 1e-9);
+    CHECK_NEAR(a.bbox[2], 20, 1e-9);
+    CHECK_NEAR(a.bbox[3], 40, 1e-9);
+    CHECK_NEAR(a.area, M_PI * 20 * 10 * 32 / (2 * M_PI) * sin(2 * M_PI / 32), 1e-6);
+    CHECK(a.flags & TS_ANN_OCCLUDED);
+    CHECK(xt_attr(a.attrs, a.n_attrs, "rotation") == NULL); /* turned into the points already */
+    CHECK_EQ_INT(ts_dataset_annotation_count(ds), 1);
+    ts_dataset_destroy(ds);
+}
+
 TEST(cvat_bad_input_is_located) {
     ts_ctx *ctx = ts_test_ctx();
     const char *dir = ts_test_tmpdir();
@@ -272,7 +305,7 @@ TEST(cvat_lenient_skips_bad_shapes) {
                                CVAT_HEAD "<image id=\"0\" name=\"a.jpg\" width=\"4\" height=\"4\">\n"
                                          "<box label=\"x\" xtl=\"1\" ytl=\"1\" xbr=\"2\" ybr=\"2\"/>\n"
                                          "<box label=\"x\" xtl=\"3\" ytl=\"1\" xbr=\"2\" ybr=\"2\"/>\n"
-                                         "<ellipse label=\"x\" cx=\"1\" cy=\"1\" rx=\"1\" ry=\"1\"/>\n"
+                                         "<cuboid label=\"x\" xtl1=\"1\" ytl1=\"1\"/>\n"
                                          "</image>\n<image id=\"1\" name=\"../b.jpg\"/></annotations>");
     ts_dataset *ds = NULL;
     CHECK_FAILS(ctx, ts_dataset_read(ctx, path, "cvat", NULL, &ds), "annotations.xml:4:1: <box> with xbr < xtl");
@@ -280,7 +313,7 @@ TEST(cvat_lenient_skips_bad_shapes) {
     ts_test_warnings = 0;
     CHECK_OK(ctx, ts_dataset_read(ctx, path, "cvat", NULL, &ds));
     ts_ctx_set_lenient(ctx, 0);
-    CHECK_EQ_INT(ts_test_warnings, 3); /* bad box, hostile image, the ellipse */
+    CHECK_EQ_INT(ts_test_warnings, 3); /* bad box, hostile image, the cuboid */
     if (ds) {
         CHECK_EQ_INT(ts_dataset_image_count(ds), 1);
         CHECK_EQ_INT(ts_dataset_annotation_count(ds), 1);
