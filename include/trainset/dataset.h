@@ -32,6 +32,10 @@ typedef struct {
     ts_attr_type type;
 } ts_attr;
 
+/* The attribute called `key` among n, or NULL; its value, or NULL. */
+const ts_attr *ts_attr_find(const ts_attr *attrs, uint32_t n, const char *key);
+const char *ts_attr_value(const ts_attr *attrs, uint32_t n, const char *key);
+
 /* ---- records -------------------------------------------------------------- */
 
 /* Where an image's pixels come from when they are not a file below an

@@ -6,6 +6,17 @@
 
 #include "dataset_internal.h"
 
+const ts_attr *ts_attr_find(const ts_attr *attrs, uint32_t n, const char *key) {
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(attrs[i].key, key) == 0) return &attrs[i];
+    return NULL;
+}
+
+const char *ts_attr_value(const ts_attr *attrs, uint32_t n, const char *key) {
+    const ts_attr *a = ts_attr_find(attrs, n, key);
+    return a ? a->value : NULL;
+}
+
 ts_annotation ts_annotation_empty(void) {
     ts_annotation a;
     memset(&a, 0, sizeof a);

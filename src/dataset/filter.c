@@ -426,12 +426,6 @@ static int compare(const node *n, int present, const char *text, int has_num, do
     return 0;
 }
 
-static const char *attr_value(const ts_attr *attrs, uint32_t n, const char *key) {
-    for (uint32_t i = 0; i < n; i++)
-        if (strcmp(attrs[i].key, key) == 0) return attrs[i].value;
-    return NULL;
-}
-
 static int match_image_field(const node *n, const eval_ctx *c) {
     const ts_image_entry *e = &c->img;
     switch (n->field) {
@@ -455,7 +449,7 @@ static int match_image_field(const node *n, const eval_ctx *c) {
         return compare(n, 1, NULL, 1, (double)boxes);
     }
     case F_ATTR: {
-        const char *v = attr_value(e->attrs, e->n_attrs, n->attr);
+        const char *v = ts_attr_value(e->attrs, e->n_attrs, n->attr);
         return compare(n, v != NULL, v, 0, 0);
     }
     default: return 0;
@@ -485,7 +479,7 @@ static int match_ann_field(const node *n, const eval_ctx *c, size_t index) {
     case F_SCORE: return compare(n, (a.flags & TS_ANN_HAS_SCORE) != 0, NULL, 1, a.score);
     case F_ANNOTATOR: return compare(n, 1, a.annotator, 0, 0);
     case F_ANN_ATTR: {
-        const char *v = attr_value(a.attrs, a.n_attrs, n->attr);
+        const char *v = ts_attr_value(a.attrs, a.n_attrs, n->attr);
         return compare(n, v != NULL, v, 0, 0);
     }
     default: return 0;

@@ -123,12 +123,6 @@ static void put_attrs(writer *w, const ts_attr *attrs, uint32_t n, uint32_t flag
     }
 }
 
-static const char *find_attr(const ts_attr *attrs, uint32_t n, const char *key) {
-    for (uint32_t i = 0; i < n; i++)
-        if (strcmp(attrs[i].key, key) == 0) return attrs[i].value;
-    return NULL;
-}
-
 /* ---- paths ------------------------------------------------------------------------ */
 
 /* An absolute, normalised path ('.' and '..' resolved), through realpath
@@ -287,7 +281,7 @@ static ts_status put_annotation(writer *w, size_t i, int results) {
     put_int(w, a.image_id);
     put_key(w, "category_id");
     put_int(w, category_out(w, a.category_id));
-    const char *caption = find_attr(a.attrs, a.n_attrs, "caption");
+    const char *caption = ts_attr_value(a.attrs, a.n_attrs, "caption");
     if (caption && a.kind == TS_ANN_LABEL) {
         put_key(w, "caption");
         put_str(w, caption);

@@ -18,12 +18,6 @@ static int is_reserved(const char *key) {
     return 0;
 }
 
-static const char *attr_of(const ts_attr *attrs, uint32_t n, const char *key) {
-    for (uint32_t i = 0; i < n; i++)
-        if (strcmp(attrs[i].key, key) == 0) return attrs[i].value;
-    return NULL;
-}
-
 typedef struct {
     const char *name;
     ts_attr_type type;
@@ -93,7 +87,7 @@ static ts_status collect_used(cvat_writer *w) {
  * category kept them, else ones derived from the values in use. */
 static ts_status put_label_attrs(cvat_writer *w, size_t c, const ts_category *cat) {
     ts_buf *b = &w->b;
-    const char *json = attr_of(cat->attrs, cat->n_attrs, "cvat_attributes");
+    const char *json = ts_attr_value(cat->attrs, cat->n_attrs, "cvat_attributes");
     ts_jvalue *spec = NULL;
     ts_status s = TS_OK;
     if (json && ts_json_parse(w->ctx, "cvat_attributes", json, strlen(json), &spec) != TS_OK) {
@@ -161,7 +155,7 @@ static ts_status put_meta(cvat_writer *w) {
     for (size_t c = 0; c < ts_dataset_category_count(w->ds) && s == TS_OK; c++) {
         ts_category cat;
         ts_dataset_category(w->ds, c, &cat);
-        const char *color = attr_of(cat.attrs, cat.n_attrs, "color");
+        const char *color = ts_attr_value(cat.attrs, cat.n_attrs, "color");
         s = ts_buf_puts(b, "        <label>\n");
         if (s == TS_OK) s = xml_put_element(b, 10, "name", cat.name);
         if (s == TS_OK && color && color[0] == '#') s = xml_put_element(b, 10, "color", color);
@@ -259,7 +253,7 @@ static ts_status put_shape(cvat_writer *w, const ts_annotation *a, int indent, i
         s = ts_buf_printf(b, "%*s<%s", indent, "", tag);
         if (s == TS_OK && !track_label) s = put_attr(b, "label", label);
         if (s == TS_OK && frame >= 0) {
-            const char *kf = attr_of(a->attrs, a->n_attrs, "keyframe");
+            const char *kf = ts_attr_value(a->attrs, a->n_attrs, "keyframe");
             s = ts_buf_printf(b, " frame=\"%lld\" outside=\"%d\" keyframe=\"%d\"", (long long)frame,
                               a->flags & TS_ANN_OUTSIDE ? 1 : 0, kf && !strcmp(kf, "false") ? 0 : 1);
         }
@@ -287,7 +281,7 @@ static ts_status put_shape(cvat_writer *w, const ts_annotation *a, int indent, i
         }
         if (s == TS_OK && a->kind != TS_ANN_LABEL) s = ts_buf_printf(b, " z_order=\"%d\"", (int)a->z_order);
         for (int k = 0; k < 3 && s == TS_OK; k++) {
-            const char *v = attr_of(a->attrs, a->n_attrs, reserved[k]);
+            const char *v = ts_attr_value(a->attrs, a->n_attrs, reserved[k]);
             if (v) s = put_attr(b, reserved[k], v);
         }
         int children = 0;

@@ -32,12 +32,6 @@ typedef struct {
     uint64_t dropped_shapes, no_box, renamed;
 } oiwriter;
 
-static const char *attr_of(const ts_attr *attrs, uint32_t n, const char *key) {
-    for (uint32_t i = 0; i < n; i++)
-        if (strcmp(attrs[i].key, key) == 0) return attrs[i].value;
-    return NULL;
-}
-
 static void put_field(FILE *f, const char *s) {
     size_t n = strlen(s);
     int quote = n && (s[0] == ' ' || s[n - 1] == ' ');
@@ -110,7 +104,7 @@ static ts_status plan_classes(oiwriter *w) {
     for (size_t i = 0; i < n && s == TS_OK; i++) {
         ts_category c;
         ts_dataset_category(w->ds, i, &c);
-        const char *mid = attr_of(c.attrs, c.n_attrs, "mid");
+        const char *mid = ts_attr_value(c.attrs, c.n_attrs, "mid");
         w->mid_of[i] = mid && *mid ? mid : c.name;
         put_field(f, w->mid_of[i]);
         fputc(',', f);
@@ -228,9 +222,9 @@ static ts_status plan_images(oiwriter *w) {
             break;
         }
         w->image_id[i] = name;
-        const char *lic = attr_of(img.attrs, img.n_attrs, "License");
-        const char *size = attr_of(img.attrs, img.n_attrs, "OriginalSize");
-        const char *rot = attr_of(img.attrs, img.n_attrs, "Rotation");
+        const char *lic = ts_attr_value(img.attrs, img.n_attrs, "License");
+        const char *size = ts_attr_value(img.attrs, img.n_attrs, "OriginalSize");
+        const char *rot = ts_attr_value(img.attrs, img.n_attrs, "Rotation");
         put_field(f, name);
         fputc(',', f);
         put_field(f, split_name(&img));
@@ -248,7 +242,7 @@ static ts_status plan_images(oiwriter *w) {
 }
 
 static void put_flag(FILE *f, const ts_annotation *a, uint32_t flag, const char *key) {
-    const char *v = attr_of(a->attrs, a->n_attrs, key);
+    const char *v = ts_attr_value(a->attrs, a->n_attrs, key);
     fputc(',', f);
     fputs(flag && (a->flags & flag) ? "1" : v ? v : "0", f);
 }
@@ -281,7 +275,7 @@ static int is_alnum_id(const char *s) {
 static ts_status mask_file_name(oiwriter *w, const char *image_id, const char *mid, const ts_annotation *a,
                                 ts_buf *name) {
     char slug[128];
-    const char *box_id = attr_of(a->attrs, a->n_attrs, "box_id");
+    const char *box_id = ts_attr_value(a->attrs, a->n_attrs, "box_id");
     uint32_t seen;
     label_slug(mid, slug, sizeof slug);
     name->len = 0;
@@ -335,9 +329,9 @@ static ts_status write_mask(oiwriter *w, split_out *sp, size_t index, size_t ci,
         double box[4];
         if (a->flags & TS_ANN_HAS_BOX) memcpy(box, a->bbox, sizeof box);
         else ts_mask_bbox(&m, box);
-        const char *box_id = attr_of(a->attrs, a->n_attrs, "box_id");
-        const char *iou = attr_of(a->attrs, a->n_attrs, "predicted_iou");
-        const char *clicks = attr_of(a->attrs, a->n_attrs, "clicks");
+        const char *box_id = ts_attr_value(a->attrs, a->n_attrs, "box_id");
+        const char *iou = ts_attr_value(a->attrs, a->n_attrs, "predicted_iou");
+        const char *clicks = ts_attr_value(a->attrs, a->n_attrs, "clicks");
         char id[32];
         snprintf(id, sizeof id, "%lld", (long long)a->id);
         FILE *f = sp->segm;
@@ -385,8 +379,8 @@ static ts_status write_annotations(oiwriter *w, size_t index, const ts_image_ent
         if (!ts_dataset_find_category(w->ds, a.category_id, &ci))
             return ts_error(w->ctx, TS_ERR_INVALID, "openimages: annotation %lld names category %lld, which does not exist",
                             (long long)a.id, (long long)a.category_id);
-        const char *src = attr_of(a.attrs, a.n_attrs, "Source");
-        const char *conf = attr_of(a.attrs, a.n_attrs, "Confidence");
+        const char *src = ts_attr_value(a.attrs, a.n_attrs, "Source");
+        const char *conf = ts_attr_value(a.attrs, a.n_attrs, "Confidence");
         char score[48];
         if (a.flags & TS_ANN_HAS_SCORE) ts_format_fixed12(score, a.score), conf = score;
         if (a.kind == TS_ANN_LABEL) {

@@ -25,12 +25,6 @@ typedef struct {
         mask_overlap, many_instances, unlabelled;
 } voc_writer;
 
-static const char *attr_of(const ts_attr *attrs, uint32_t n, const char *key) {
-    for (uint32_t i = 0; i < n; i++)
-        if (strcmp(attrs[i].key, key) == 0) return attrs[i].value;
-    return NULL;
-}
-
 static ts_status write_file(ts_ctx *ctx, const char *base, const char *rel, const void *data, size_t len) {
     char *path = ts_path_join(base, rel);
     ts_status s = path ? ts_file_write_staged(ctx, path, data, len) : ts_error(ctx, TS_ERR_NOMEM, "out of memory");
@@ -52,8 +46,9 @@ static ts_status plan_categories(voc_writer *w) {
         ts_category c;
         ts_dataset_category(w->ds, i, &c);
         if (c.id != (int64_t)i + 1) renumbered = 1;
-        const char *color = attr_of(c.attrs, c.n_attrs, "color");
-        const char *parts = attr_of(c.attrs, c.n_attrs, "parts"), *actions = attr_of(c.attrs, c.n_attrs, "actions");
+        const char *color = ts_attr_value(c.attrs, c.n_attrs, "color");
+        const char *parts = ts_attr_value(c.attrs, c.n_attrs, "parts");
+        const char *actions = ts_attr_value(c.attrs, c.n_attrs, "actions");
         w->cats[i].parts = parts ? parts : "";
         w->cats[i].actions = actions ? actions : "";
         unsigned r, g, b;
@@ -193,7 +188,7 @@ static ts_status put_object(voc_writer *w, ann_slot *slots, size_t n, size_t i, 
     }
     const char *tag = depth ? "part" : "object";
     slots[i].written = 1;
-    const char *pose = attr_of(a->attrs, a->n_attrs, "pose");
+    const char *pose = ts_attr_value(a->attrs, a->n_attrs, "pose");
     ts_status s = ts_buf_printf(b, "%*s<%s>\n", indent, "", tag);
     if (s == TS_OK) s = xml_put_element(b, indent + 2, "name", name);
     if (s == TS_OK && !depth) {
@@ -383,7 +378,7 @@ static ts_status write_image(voc_writer *w, size_t index, lists *L) {
     }
     /* parts: part_of names another box of this image */
     for (size_t j = 0; j < n && s == TS_OK; j++) {
-        const char *p = slots[j].writable ? attr_of(slots[j].a.attrs, slots[j].a.n_attrs, "part_of") : NULL;
+        const char *p = slots[j].writable ? ts_attr_value(slots[j].a.attrs, slots[j].a.n_attrs, "part_of") : NULL;
         double pid;
         if (!p || !xml_scan_double(p, &pid)) continue;
         for (size_t q = 0; q < n; q++)

@@ -153,12 +153,6 @@ int ts_yolo_pose_points(uint32_t k, uint32_t dim, const double *v, int W, int H,
 
 /* ---- writing ------------------------------------------------------------------------ */
 
-static const char *find_attr(const ts_attr *attrs, uint32_t n, const char *key) {
-    for (uint32_t i = 0; i < n; i++)
-        if (strcmp(attrs[i].key, key) == 0) return attrs[i].value;
-    return NULL;
-}
-
 /* A JSON list of k integers in [0, k) ("[0, 2, 1]") into out; 0 when it is not one. */
 static int parse_flip(const char *json, uint32_t k, int32_t *out) {
     const char *p = json;
@@ -223,7 +217,7 @@ static ts_status choose_flip(ts_ctx *ctx, const ts_dataset *ds, ts_yolo_pose_pla
     for (size_t i = 0; i < n && !found; i++) {
         ts_category c;
         ts_dataset_category(ds, i, &c);
-        const char *json = find_attr(c.attrs, c.n_attrs, "flip_idx");
+        const char *json = ts_attr_value(c.attrs, c.n_attrs, "flip_idx");
         found = json && parse_flip(json, plan->k, flip);
     }
     for (size_t i = 0; i < n && !found; i++) {

@@ -175,12 +175,6 @@ int ts_group_kind_parse(const char *text, ts_group_opts *opts) {
     return 0;
 }
 
-static const ts_attr *find_attr(const ts_image_entry *e, const char *key) {
-    for (uint32_t a = 0; a < e->n_attrs; a++)
-        if (strcmp(e->attrs[a].key, key) == 0) return &e->attrs[a];
-    return NULL;
-}
-
 static uint64_t mix(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -323,10 +317,10 @@ ts_status ts_sample_groups(ts_ctx *ctx, const ts_dataset *ds, const ts_group_opt
         ts_dataset_image(ds, i, &e);
         const ts_attr *a = NULL;
         if (opts->kind == TS_GROUP_VIDEO) {
-            a = find_attr(&e, "video_id");
-            if (!a) a = find_attr(&e, "video");
+            a = ts_attr_find(e.attrs, e.n_attrs, "video_id");
+            if (!a) a = ts_attr_find(e.attrs, e.n_attrs, "video");
         } else if (opts->kind == TS_GROUP_ATTR) {
-            a = find_attr(&e, opts->attr);
+            a = ts_attr_find(e.attrs, e.n_attrs, opts->attr);
         }
         if (a) {
             /* string values hashed (a collision would merge two groups: 2^-64) */

@@ -56,12 +56,6 @@ void ts_sampler_destroy(ts_sampler *s) {
     free(s);
 }
 
-static const ts_attr *find_attr(const ts_image_entry *e, const char *key) {
-    for (uint32_t a = 0; a < e->n_attrs; a++)
-        if (strcmp(e->attrs[a].key, key) == 0) return &e->attrs[a];
-    return NULL;
-}
-
 /* Per-image weights: repeat factors (LVIS), or a weight attribute, or the
  * inverse frequency of the image's rarest class. */
 static ts_status make_weights(ts_ctx *ctx, ts_sampler *s, const ts_dataset *ds, const sample_labels *l) {
@@ -84,7 +78,7 @@ static ts_status make_weights(ts_ctx *ctx, ts_sampler *s, const ts_dataset *ds, 
     for (size_t i = 0; i < s->n; i++) {
         ts_image_entry e;
         ts_dataset_image(ds, i, &e);
-        const ts_attr *a = find_attr(&e, key);
+        const ts_attr *a = ts_attr_find(e.attrs, e.n_attrs, key);
         if (a) {
             char *end;
             double w = strtod(a->value, &end);
@@ -109,7 +103,7 @@ static ts_status make_shards(ts_ctx *ctx, ts_sampler *s, const ts_dataset *ds) {
     for (size_t i = 0; i < s->n && st == TS_OK; i++) {
         ts_image_entry e;
         ts_dataset_image(ds, i, &e);
-        const ts_attr *a = find_attr(&e, key);
+        const ts_attr *a = ts_attr_find(e.attrs, e.n_attrs, key);
         const char *v = a ? a->value : e.source ? e.source : "";
         keys[i] = ts_hash_bytes(v, strlen(v), 0x5a4d);
         has[i] = 1;
