@@ -96,18 +96,27 @@ ts_status ts_image_convert(ts_ctx *ctx, const ts_image *src, int channels, ts_im
 /* The three channel planes of 16 RGB pixels (48 bytes): each plane gathers
  * its bytes from the three 16-byte words by one byte shuffle apiece. */
 #ifdef TS_IMAGE_X86
+/* For plane k and 16-byte word `part` of 16 RGB pixels, where each of the
+ * plane's 16 bytes sits in that word (-1: in another word). */
+static const int8_t rgb_split_index[3][3][16] = {
+    {{0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},
+     {-1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14, -1, -1, -1, -1, -1},
+     {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 4, 7, 10, 13}},
+    {{1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},
+     {-1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1},
+     {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 5, 8, 11, 14}},
+    {{2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1},
+     {-1, -1, -1, -1, -1, 1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1},
+     {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 3, 6, 9, 12, 15}}};
+
 __attribute__((target("avx2"))) static void split_rgb16(const uint8_t *p, __m128i planes[3]) {
     __m128i w[3] = {_mm_loadu_si128((const __m128i *)p), _mm_loadu_si128((const __m128i *)(p + 16)),
                     _mm_loadu_si128((const __m128i *)(p + 32))};
     for (int k = 0; k < 3; k++) {
         __m128i plane = _mm_setzero_si128();
         for (int part = 0; part < 3; part++) {
-            int8_t idx[16];
-            for (int j = 0; j < 16; j++) {
-                int at = 3 * j + k - 16 * part; /* byte of pixel j, channel k, within word `part` */
-                idx[j] = (int8_t)(at >= 0 && at < 16 ? at : -1);
-            }
-            plane = _mm_or_si128(plane, _mm_shuffle_epi8(w[part], _mm_loadu_si128((const __m128i *)idx)));
+            __m128i index = _mm_loadu_si128((const __m128i *)(const void *)rgb_split_index[k][part]);
+            plane = _mm_or_si128(plane, _mm_shuffle_epi8(w[part], index));
         }
         planes[k] = plane;
     }
