@@ -10,8 +10,9 @@ extern "C" {
 #endif
 
 enum {
-    /* Do not keep polygon, mask and keypoint coordinates (counts and kinds
-     * are still recorded): enough for `info`, much less memory. */
+    /* Do not keep polygon and mask coordinates (counts and kinds are still
+     * recorded): enough for `info`, much less memory. Keypoints are kept
+     * (a few numbers each, and YOLO pose output needs them). */
     TS_READ_SKIP_GEOMETRY = 1u << 0,
     /* Do not open image files to learn sizes the annotations lack. */
     TS_READ_NO_PROBE = 1u << 1

@@ -16,16 +16,6 @@ static const char usage[] =
     "warning naming what was dropped. OUT is written atomically and never over IN.\n"
     "Formats: coco voc yolo openimages imagefolder cvat idx wds.\n";
 
-/* 1 when an annotation is a keypoint set (its points are geometry). */
-static int has_keypoints(const ts_dataset *ds) {
-    for (size_t i = 0; i < ts_dataset_annotation_count(ds); i++) {
-        ts_annotation a;
-        ts_dataset_annotation(ds, i, &a);
-        if (a.kind == TS_ANN_KEYPOINTS) return 1;
-    }
-    return 0;
-}
-
 static int run_convert(cli_env *env, int argc, char **argv) {
     const char *to = NULL;
     int no_images = 0, renumber = 0;
@@ -67,13 +57,6 @@ static int run_convert(cli_env *env, int argc, char **argv) {
     if (in_fmt && strcmp(in_fmt->name, "coco") == 0 && strcmp(format, "yolo") == 0) ro.flags |= TS_READ_SKIP_GEOMETRY;
     ts_dataset *ds = NULL;
     ts_status s = cli_read_dataset(env, pos[0], &ro, &ds);
-    if (s == TS_OK && (ro.flags & TS_READ_SKIP_GEOMETRY) && has_keypoints(ds)) {
-        /* YOLO pose rows need the points: read again with geometry */
-        ts_dataset_destroy(ds);
-        ds = NULL;
-        ro.flags &= ~TS_READ_SKIP_GEOMETRY;
-        s = cli_read_dataset(env, pos[0], &ro, &ds);
-    }
     if (s == TS_OK) {
         ts_write_opts wo = {0};
         wo.copy_images = !no_images;

@@ -768,9 +768,9 @@ static ts_status parse_annotation(parser *p) {
         a.n_rings = (uint32_t)p->n_rings;
         a.rle = p->rle;
         a.rle_len = (uint32_t)p->n_rle;
-        a.keypoints = p->kps;
-        a.n_keypoints = (uint32_t)(p->n_kps / 3);
     }
+    a.keypoints = p->kps; /* parsed and checked in either mode: kept, as YOLO pose output needs them */
+    a.n_keypoints = (uint32_t)(p->n_kps / 3);
     a.mask_h = g.mask_h;
     a.mask_w = g.mask_w;
     /* a box and an area for geometry that came without them, as pycocotools derives them */

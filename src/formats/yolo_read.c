@@ -136,7 +136,7 @@ static ts_status add_annotation(ts_yolo_reader *r, int64_t image_id, int64_t cls
     a->image_id = image_id;
     a->category_id = cls;
     a->flags |= TS_ANN_HAS_BOX;
-    if (r->opts->flags & TS_READ_SKIP_GEOMETRY) a->coords = NULL, a->n_rings = 0, a->keypoints = NULL, a->n_keypoints = 0;
+    if (r->opts->flags & TS_READ_SKIP_GEOMETRY) a->coords = NULL, a->n_rings = 0;
     return ts_dataset_add_annotation(r->ctx, r->ds, a, NULL);
 }
 
